@@ -1,0 +1,76 @@
+/* crossent C API: plain C99, no Python objects, only pointers and lengths.
+ *
+ * Design: Python validates and normalises every argument once (dtype, contiguity, shapes,
+ * option values) and then calls exactly one function here, which makes one pass over the data.
+ * That pass computes the loss, its gradient (and the hessian when asked), the weighted sums in
+ * double, and reports the first bad label / out-of-domain prediction / NaN prediction, so that
+ * validating the data costs no pass of its own.
+ */
+#ifndef CROSSENT_H
+#define CROSSENT_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What y_pred holds. */
+enum ce_kind {
+    CE_PROBABILITY = 0,
+    CE_LOGIT = 1,
+    CE_LOG_PROBABILITY = 2
+};
+
+/* What a NaN prediction does. */
+enum ce_nan_policy {
+    CE_NAN_PROPAGATE = 0, /* IEEE: the loss becomes NaN */
+    CE_NAN_RAISE = 1,     /* reported in ce_status.nan_pred; the caller raises */
+    CE_NAN_OMIT = 2       /* no loss, no weight, zero gradient */
+};
+
+/* Number of elements summed naively in double before the partial sum joins the compensated
+ * total; fixed so that the reduced loss does not depend on how the work is split. */
+#define CE_BLOCK 1024
+
+/* One binary cross-entropy pass over an (n, k) C-contiguous array.
+ * y_pred, y_true, grad, hess and loss all have the element type of the function called
+ * (float for *_f32, double for *_f64); the weights are always double. */
+typedef struct {
+    ptrdiff_t n;                 /* rows */
+    ptrdiff_t k;                 /* columns (1 for a 1-D input) */
+    const void *y_pred;          /* (n, k) */
+    const void *y_true;          /* (n, k), values in [0, 1] */
+    const double *sample_weight; /* (n,) finite >= 0, or NULL for all ones */
+    const double *pos_weight;    /* (k,) finite > 0, or NULL for all ones */
+    double label_smoothing;      /* y <- y (1 - s) + s / 2 */
+    double clip_lo;              /* probability / log-probability clipping bounds */
+    double clip_hi;
+    double grad_scale;           /* multiplies every gradient (1 / total weight for "mean") */
+    int nan_policy;              /* enum ce_nan_policy */
+    void *grad;                  /* (n, k) output or NULL */
+    void *hess;                  /* (n, k) output or NULL; CE_LOGIT only */
+    void *loss;                  /* (n, k) per-element weighted loss output, or NULL */
+} ce_binary_args;
+
+typedef struct {
+    double loss_sum;     /* sum of w * loss over the elements not omitted */
+    double weight_sum;   /* sum of w over the elements not omitted */
+    ptrdiff_t bad_label; /* first flat index of a label outside [0, 1] or NaN, else -1 */
+    ptrdiff_t bad_pred;  /* first flat index of a prediction outside its domain, else -1 */
+    ptrdiff_t nan_pred;  /* first flat index of a NaN prediction, else -1 */
+} ce_status;
+
+/* Return 0, or -1 when kind is unknown. Invalid data is reported in *status, never by a crash:
+ * the pass always completes and writes every output element. */
+int ce_binary_f32(int kind, const ce_binary_args *args, ce_status *status);
+int ce_binary_f64(int kind, const ce_binary_args *args, ce_status *status);
+
+/* Short description of the build ("gcc 12.2.0"), for show_config(). */
+const char *ce_compiler(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CROSSENT_H */

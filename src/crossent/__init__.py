@@ -1,0 +1,63 @@
+"""crossent: cross-entropy (log loss) with its gradient and hessian, fast and exact at the extremes.
+
+The functions run in a C kernel when the compiled extension is available, otherwise in numpy
+(``crossent.reference``); ``crossent.backend`` names the one in use.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from ._api import make_functions
+from ._version import __version__
+
+__all__ = [
+    "__version__",
+    "backend",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_grad",
+    "binary_logistic_grad_hess",
+    "show_config",
+]
+
+
+def _select_backend() -> tuple[str, object]:
+    """(backend name, binary kernel), from CROSSENT_BACKEND and what imports."""
+    requested = os.environ.get("CROSSENT_BACKEND", "").strip().lower()
+    if requested not in ("", "auto", "c", "numpy"):
+        raise ImportError(
+            f"CROSSENT_BACKEND must be 'c', 'numpy' or unset; got {requested!r}"
+        )
+    if requested != "numpy":
+        try:
+            from . import _core
+        except ImportError as exc:
+            if requested == "c":
+                raise
+            warnings.warn(
+                f"crossent: the compiled extension could not be imported ({exc}); "
+                "using the much slower numpy implementation. Reinstall crossent from a wheel "
+                "or with a C compiler to get the C kernel.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        else:
+            return "c-generic", _core.binary
+    from .reference import binary_kernel
+
+    return "numpy", binary_kernel
+
+
+backend, _kernel = _select_backend()
+_functions = make_functions(_kernel, __name__)  # type: ignore[arg-type]
+binary_cross_entropy = _functions["binary_cross_entropy"]
+binary_cross_entropy_with_grad = _functions["binary_cross_entropy_with_grad"]
+binary_logistic_grad_hess = _functions["binary_logistic_grad_hess"]
+
+
+def show_config() -> None:
+    """Print the version, the backend in use and how the extension was built."""
+    from ._info import config_lines
+
+    print("\n".join(config_lines()))

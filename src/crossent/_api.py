@@ -1,0 +1,466 @@
+"""Validation, normalisation and dispatch: the one path from the public functions to a kernel.
+
+Design: every public function is built once per backend by :func:`make_functions`, from the same
+code, around a *kernel* with the signature of ``crossent._core.binary`` (the C pass) or
+``crossent.reference.binary_kernel`` (its numpy twin). Python checks the options and the shapes,
+turns the arrays into native C-contiguous float32/float64 blocks, and calls the kernel exactly
+once; the kernel reports bad labels, out-of-domain predictions and NaNs from the same pass, and
+this module turns that report into the exception. Both backends therefore accept and reject
+exactly the same inputs, with the same messages.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+KINDS = {"probability": 0, "logit": 1, "log_probability": 2}
+REDUCTIONS = ("mean", "sum", "none")
+NAN_POLICIES = {"propagate": 0, "raise": 1, "omit": 2}
+_LOGIT = KINDS["logit"]
+_PROBABILITY = KINDS["probability"]
+_OMIT = NAN_POLICIES["omit"]
+_RAISE = NAN_POLICIES["raise"]
+
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+
+Kernel = Callable[..., tuple[float, float, int, int, int]]
+
+
+def _choice(name: str, value: object, allowed: Any) -> None:
+    if not isinstance(value, str) or value not in allowed:
+        choices = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+
+
+def _compute_dtype(name: str, y_pred: np.ndarray) -> np.dtype:
+    """float32/float64 natively, float16 as float32, integers, bool and longdouble as float64."""
+    kind = y_pred.dtype.kind
+    if kind == "f":
+        return _F32 if y_pred.dtype.itemsize <= 4 else _F64
+    if kind in "biu":
+        return _F64
+    raise TypeError(f"{name} must hold real numbers; got an array of dtype {y_pred.dtype}")
+
+
+def _to_array(name: str, value: object) -> np.ndarray:
+    if type(value) is np.ndarray:
+        return value
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{name} must be array-like of real numbers: {exc}") from None
+
+
+def _normalised(name: str, a: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``a`` as a native-endian C-contiguous array of ``dtype`` (``a`` itself when it is one)."""
+    if a.dtype.kind not in "fbiu":
+        raise TypeError(f"{name} must hold real numbers; got an array of dtype {a.dtype}")
+    return np.asarray(a, dtype=dtype, order="C")
+
+
+def _index(flat: int, shape: tuple[int, ...]) -> str:
+    if not shape:
+        return ""
+    return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]"
+
+
+def _n_threads(n_threads: object) -> int:
+    try:
+        value = operator.index(n_threads)  # type: ignore[arg-type]
+    except TypeError:
+        value = 0
+    if isinstance(n_threads, bool) or not (value == -1 or value >= 1):
+        raise ValueError(f"n_threads must be a positive integer or -1 (all cores); got {n_threads!r}")
+    return value
+
+
+def _real_scalar(name: str, value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number; got {value!r}") from None
+
+
+def _eps_bounds(eps: object, kind: int, dtype: np.dtype) -> tuple[float, float]:
+    """Clipping bounds, rounded to the dtype so that a clipped value is one the dtype holds."""
+    if eps is None:
+        e = float(np.finfo(dtype).eps)
+    else:
+        e = _real_scalar("eps", eps)
+        if not 0.0 <= e < 0.5:
+            raise ValueError(f"eps must be in [0, 0.5); got {eps!r}")
+    if kind == _PROBABILITY:
+        lo, hi = e, 1.0 - e
+    else:
+        with np.errstate(divide="ignore"):
+            lo, hi = float(np.log(e)), math.log1p(-e)
+    return float(dtype.type(lo)), float(dtype.type(hi))
+
+
+def _sample_weight(sample_weight: object, y_pred: np.ndarray) -> tuple[np.ndarray, float]:
+    """The weights as float64 of shape y_pred.shape[:1], and their sum; rejects bad values."""
+    sw = _to_array("sample_weight", sample_weight)
+    if sw.dtype.kind not in "fbiu":
+        raise TypeError(f"sample_weight must hold real numbers; got an array of dtype {sw.dtype}")
+    sw = np.asarray(sw, dtype=_F64, order="C")
+    expected = y_pred.shape[:1]
+    if sw.shape != expected:
+        raise ValueError(
+            f"sample_weight has shape {sw.shape}, but y_pred has shape {y_pred.shape}; "
+            f"expected shape {expected}"
+        )
+    total = float(sw.sum())
+    if sw.size and not (math.isfinite(total) and sw.min() >= 0):
+        bad = np.flatnonzero(~(np.isfinite(sw) & (sw >= 0)))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(
+                f"sample_weight must be finite and >= 0; sample_weight{_index(i, sw.shape)} = {sw.flat[i]!r}"
+            )
+        raise ValueError("sample_weight: the sum of the weights overflows float64")
+    return sw, total
+
+
+def _pos_weight(pos_weight: object, y_pred: np.ndarray, k: int) -> np.ndarray | None:
+    """pos_weight as float64 of shape (k,), or None when it is 1 everywhere."""
+    pw = _to_array("pos_weight", pos_weight)
+    if pw.dtype.kind not in "fbiu":
+        raise TypeError(f"pos_weight must hold real numbers; got an array of dtype {pw.dtype}")
+    pw = np.asarray(pw, dtype=_F64, order="C")
+    if pw.ndim == 0:
+        value = float(pw)
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"pos_weight must be finite and > 0; got {value!r}")
+        return None if value == 1.0 else np.full(k, value)
+    expected = y_pred.shape[1:] if y_pred.ndim == 2 else (1,)
+    if pw.shape != expected:
+        raise ValueError(
+            f"pos_weight has shape {pw.shape}, but y_pred has shape {y_pred.shape}; "
+            f"expected a scalar or shape {expected}"
+        )
+    bad = np.flatnonzero(~(np.isfinite(pw) & (pw > 0)))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"pos_weight must be finite and > 0; pos_weight[{i}] = {pw[i]!r}")
+    return pw
+
+
+def _check_out(
+    name: str,
+    out: object,
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    inputs: tuple[tuple[str, object], ...],
+    may_be: object = None,
+) -> np.ndarray:
+    """``out`` if it can receive the result; ``may_be`` is the one input it may be."""
+    if not isinstance(out, np.ndarray):
+        raise ValueError(f"{name} must be a numpy array; got {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"{name} has shape {out.shape}, expected {shape}")
+    if out.dtype != dtype:
+        raise ValueError(f"{name} has dtype {out.dtype}, expected {dtype}")
+    if not out.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    if not out.flags.writeable:
+        raise ValueError(f"{name} must be writeable")
+    for input_name, a in inputs:
+        if a is out and a is may_be:
+            continue
+        if isinstance(a, np.ndarray) and np.may_share_memory(out, a):
+            raise ValueError(f"{name} overlaps {input_name}; only {name}=y_pred is allowed")
+    return out
+
+
+def _raise_for_status(
+    status: tuple[float, float, int, int, int],
+    kind: int,
+    nan_policy: int,
+    yt: np.ndarray,
+    yp: np.ndarray,
+    pred_name: str,
+) -> None:
+    _, _, bad_label, bad_pred, nan_pred = status
+    if bad_label >= 0:
+        value = yt.flat[bad_label]
+        raise ValueError(
+            f"y_true must hold labels in [0, 1]; y_true{_index(bad_label, yt.shape)} = {value!r}"
+        )
+    if bad_pred >= 0:
+        domain = "[0, 1]" if kind == _PROBABILITY else "(-inf, 0]"
+        name = next(k for k, v in KINDS.items() if v == kind)
+        raise ValueError(
+            f"{pred_name} must be in {domain} for kind={name!r}; "
+            f"{pred_name}{_index(bad_pred, yp.shape)} = {yp.flat[bad_pred]!r}"
+        )
+    if nan_pred >= 0 and nan_policy == _RAISE:
+        raise ValueError(
+            f"{pred_name}{_index(nan_pred, yp.shape)} is NaN (nan_policy='raise')"
+        )
+
+
+def _prepare_binary(y_true: object, y_pred: object, pred_name: str) -> tuple[Any, ...]:
+    """Normalised (y_pred, y_true, dtype, n, k) for a binary call."""
+    yp0 = _to_array(pred_name, y_pred)
+    dtype = _compute_dtype(pred_name, yp0)
+    yp = np.asarray(yp0, dtype=dtype, order="C")
+    yt0 = _to_array("y_true", y_true)
+    yt = _normalised("y_true", yt0, dtype)
+    if yt.shape != yp.shape:
+        raise ValueError(
+            f"y_true and {pred_name} must have the same shape; got y_true {yt.shape} and "
+            f"{pred_name} {yp.shape}"
+        )
+    if yp.ndim > 2:
+        raise ValueError(
+            f"{pred_name} must have shape (n,) or (n, k); got {yp.ndim} dimensions {yp.shape}"
+        )
+    n = yp.shape[0] if yp.ndim else 1
+    k = yp.shape[1] if yp.ndim == 2 else 1
+    return yp0, yp, yt0, yt, dtype, n, k
+
+
+def make_functions(kernel: Kernel, module: str) -> dict[str, Callable[..., Any]]:
+    """The public binary functions, bound to ``kernel`` (the C pass or its numpy twin)."""
+
+    def _binary(
+        y_true: object,
+        y_pred: object,
+        kind: object,
+        sample_weight: object,
+        pos_weight: object,
+        label_smoothing: object,
+        reduction: object,
+        eps: object,
+        nan_policy: object,
+        n_threads: object,
+        out: object,
+        want_grad: bool,
+    ) -> Any:
+        _choice("kind", kind, KINDS)
+        _choice("reduction", reduction, REDUCTIONS)
+        _choice("nan_policy", nan_policy, NAN_POLICIES)
+        _n_threads(n_threads)
+        kind_code = KINDS[kind]  # type: ignore[index]
+        policy = NAN_POLICIES[nan_policy]  # type: ignore[index]
+        smoothing = _real_scalar("label_smoothing", label_smoothing)
+        if not 0.0 <= smoothing <= 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}")
+        yp0, yp, yt0, yt, dtype, n, k = _prepare_binary(y_true, y_pred, "y_pred")
+        lo, hi = (0.0, 0.0) if kind_code == _LOGIT else _eps_bounds(eps, kind_code, dtype)
+        sw = None
+        if sample_weight is None:
+            total = float(n * k)
+        else:
+            sw, total = _sample_weight(sample_weight, yp)
+            total *= k
+        pw = None if pos_weight is None else _pos_weight(pos_weight, yp, k)
+        grad = None
+        if want_grad:
+            if out is None:
+                grad = np.empty(yp.shape, dtype)
+            else:
+                inputs = (("y_pred", yp0), ("y_pred", yp), ("y_true", yt0), ("y_true", yt),
+                          ("sample_weight", sample_weight), ("sample_weight", sw))
+                grad = _check_out("out", out, yp.shape, dtype, inputs, may_be=yp)
+        if reduction == "mean":
+            if total == 0:
+                raise ValueError("reduction='mean' needs a positive total weight; got 0 "
+                                 f"({n * k} elements)")
+            scale = 1.0 / total
+        else:
+            scale = 1.0
+        loss = np.empty(yp.shape, dtype) if reduction == "none" else None
+        status = kernel(kind_code, n, k, yp, yt, sw, pw, smoothing, lo, hi, scale, policy,
+                        grad, None, loss)
+        _raise_for_status(status, kind_code, policy, yt, yp, "y_pred")
+        loss_sum, weight_sum = status[0], status[1]
+        if policy == _OMIT and status[4] >= 0:
+            if reduction == "mean":
+                if weight_sum == 0:
+                    raise ValueError("reduction='mean' needs a positive total weight; every "
+                                     "element with weight was NaN and omitted")
+                if grad is not None:
+                    grad *= dtype.type(total / weight_sum)
+            total = weight_sum
+        if reduction == "none":
+            value: Any = loss
+        elif reduction == "sum":
+            value = loss_sum
+        else:
+            value = loss_sum / total
+        return (value, grad) if want_grad else value
+
+    def binary_cross_entropy(
+        y_true: object,
+        y_pred: object,
+        *,
+        kind: str = "probability",
+        sample_weight: object = None,
+        pos_weight: object = None,
+        label_smoothing: float = 0.0,
+        reduction: str = "mean",
+        eps: float | None = None,
+        nan_policy: str = "propagate",
+        n_threads: int = 1,
+    ) -> Any:
+        """Binary cross-entropy (log loss) of ``y_pred`` against ``y_true``.
+
+        Parameters
+        ----------
+        y_true : array_like of shape (n,) or (n, k)
+            Labels in [0, 1]: bool, integer or float (soft labels allowed).
+        y_pred : array_like of the same shape
+            Probabilities, logits or log-probabilities, as ``kind`` says.
+        kind : {"probability", "logit", "log_probability"}
+            What ``y_pred`` holds. Logits may be infinite.
+        sample_weight : array_like of shape (n,), optional
+            Finite non-negative weight of each row (broadcast over the k columns).
+        pos_weight : float or array_like of shape (k,), optional
+            Weight of the positive term, as in PyTorch's ``BCEWithLogitsLoss``.
+        label_smoothing : float in [0, 1]
+            Labels become ``y * (1 - label_smoothing) + label_smoothing / 2``.
+        reduction : {"mean", "sum", "none"}
+            ``"mean"`` is ``sum(w * loss) / sum(w)``; ``"none"`` returns ``w * loss`` per element.
+        eps : float in [0, 0.5), optional
+            Probabilities are clipped to [eps, 1 - eps] (log-probabilities to
+            [log eps, log1p(-eps)]); defaults to the machine epsilon of the dtype.
+        nan_policy : {"propagate", "raise", "omit"}
+            What a NaN in ``y_pred`` does: a NaN loss, a ValueError, or the element is left out.
+        n_threads : int
+            Threads to use; -1 means all usable cores.
+
+        Returns
+        -------
+        loss : float, or ndarray of the shape of y_pred for reduction="none"
+
+        Examples
+        --------
+        >>> from crossent import binary_cross_entropy
+        >>> round(binary_cross_entropy([1, 0], [0.9, 0.2]), 6)
+        0.164252
+        >>> round(binary_cross_entropy([1, 0], [40.0, -40.0], kind="logit"), 20)
+        4.248e-18
+        """
+        return _binary(y_true, y_pred, kind, sample_weight, pos_weight, label_smoothing,
+                       reduction, eps, nan_policy, n_threads, None, False)
+
+    def binary_cross_entropy_with_grad(
+        y_true: object,
+        y_pred: object,
+        *,
+        kind: str = "probability",
+        sample_weight: object = None,
+        pos_weight: object = None,
+        label_smoothing: float = 0.0,
+        reduction: str = "mean",
+        eps: float | None = None,
+        nan_policy: str = "propagate",
+        n_threads: int = 1,
+        out: np.ndarray | None = None,
+    ) -> tuple[Any, np.ndarray]:
+        """Binary cross-entropy and its gradient with respect to ``y_pred``, in one pass.
+
+        Takes the parameters of :func:`binary_cross_entropy`, and:
+
+        Parameters
+        ----------
+        out : ndarray, optional
+            Receives the gradient: the shape of ``y_pred``, its float dtype (float32 for float16
+            input, float64 for integers), C-contiguous and writeable. It may be ``y_pred``
+            itself, which is then overwritten by its gradient; no other overlap is allowed.
+
+        Returns
+        -------
+        loss : float, or ndarray for reduction="none"
+        grad : ndarray of the shape of y_pred
+            The gradient of the returned loss: for "mean" it includes the division by
+            ``sum(w)``; for "none" it is ``w * dloss/dy_pred`` per element. It is ``out``
+            when ``out`` is given.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from crossent import binary_cross_entropy_with_grad
+        >>> loss, grad = binary_cross_entropy_with_grad(
+        ...     [1, 0], np.array([0.0, 0.0]), kind="logit", reduction="sum")
+        >>> round(loss, 6), grad.tolist()
+        (1.386294, [-0.5, 0.5])
+        """
+        return _binary(y_true, y_pred, kind, sample_weight, pos_weight, label_smoothing,  # type: ignore[no-any-return]
+                       reduction, eps, nan_policy, n_threads, out, True)
+
+    def binary_logistic_grad_hess(
+        y_true: object,
+        logits: object,
+        *,
+        sample_weight: object = None,
+        pos_weight: object = None,
+        grad_out: np.ndarray | None = None,
+        hess_out: np.ndarray | None = None,
+        n_threads: int = 1,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-sample gradient and hessian of the logistic loss, as gradient boosting expects.
+
+        Parameters
+        ----------
+        y_true : array_like of shape (n,) or (n, k)
+            Labels in [0, 1].
+        logits : array_like of the same shape
+            Raw scores (margins); may be infinite.
+        sample_weight : array_like of shape (n,), optional
+            Multiplies both the gradient and the hessian of each row.
+        pos_weight : float or array_like of shape (k,), optional
+            Weight of the positive term.
+        grad_out, hess_out : ndarray, optional
+            Receive the results (same rules as ``out`` of
+            :func:`binary_cross_entropy_with_grad`; either may be ``logits`` itself).
+        n_threads : int
+            Threads to use; -1 means all usable cores.
+
+        Returns
+        -------
+        grad : ndarray
+            ``w * (lw * sigmoid(x) - pos_weight * y)`` with ``lw = 1 + (pos_weight - 1) y``.
+        hess : ndarray
+            ``w * lw * sigmoid(x) * sigmoid(-x)``.
+
+        Examples
+        --------
+        >>> from crossent import binary_logistic_grad_hess
+        >>> grad, hess = binary_logistic_grad_hess([1, 0], [0.0, 0.0])
+        >>> grad.tolist(), hess.tolist()
+        ([-0.5, 0.5], [0.25, 0.25])
+        """
+        _n_threads(n_threads)
+        yp0, yp, yt0, yt, dtype, n, k = _prepare_binary(y_true, logits, "logits")
+        sw = None if sample_weight is None else _sample_weight(sample_weight, yp)[0]
+        pw = None if pos_weight is None else _pos_weight(pos_weight, yp, k)
+        inputs = (("logits", yp0), ("logits", yp), ("y_true", yt0), ("y_true", yt),
+                  ("sample_weight", sample_weight), ("sample_weight", sw))
+        grad = (np.empty(yp.shape, dtype) if grad_out is None else
+                _check_out("grad_out", grad_out, yp.shape, dtype, inputs, may_be=yp))
+        hess = (np.empty(yp.shape, dtype) if hess_out is None else
+                _check_out("hess_out", hess_out, yp.shape, dtype,
+                           (*inputs, ("grad_out", grad_out)), may_be=yp))
+        if hess is grad:
+            raise ValueError("grad_out and hess_out must be different arrays")
+        status = kernel(_LOGIT, n, k, yp, yt, sw, pw, 0.0, 0.0, 0.0, 1.0, 0, grad, hess, None)
+        _raise_for_status(status, _LOGIT, 0, yt, yp, "logits")
+        return grad, hess
+
+    functions: dict[str, Callable[..., Any]] = {
+        "binary_cross_entropy": binary_cross_entropy,
+        "binary_cross_entropy_with_grad": binary_cross_entropy_with_grad,
+        "binary_logistic_grad_hess": binary_logistic_grad_hess,
+    }
+    for name, f in functions.items():
+        f.__module__ = module
+        f.__qualname__ = name
+    return functions

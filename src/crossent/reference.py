@@ -1,0 +1,137 @@
+"""The numpy implementation of crossent: the same names, the same semantics, the same errors.
+
+It is the fallback when the C extension is missing (or ``CROSSENT_BACKEND=numpy``) and the
+reference the C kernel is compared with. It shares all validation with the C path
+(``crossent._api``); only :func:`binary_kernel`, the pass itself, is written here, with numpy
+array expressions in float64 for every input dtype.
+
+Examples
+--------
+>>> from crossent import reference
+>>> round(reference.binary_cross_entropy([1, 0], [0.9, 0.2]), 6)
+0.164252
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._api import KINDS, NAN_POLICIES, make_functions
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_grad",
+    "binary_logistic_grad_hess",
+    "binary_kernel",
+]
+
+_LN2 = float(np.log(2.0))
+
+
+def _first(mask: np.ndarray) -> int:
+    """Flat index of the first True in ``mask``, or -1."""
+    flat = mask.ravel()
+    i = int(np.argmax(flat)) if flat.size else 0
+    return i if flat.size and flat[i] else -1
+
+
+def _dropping_zero(coef: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """``coef * value`` where a zero coefficient gives 0 even against an infinite value."""
+    return np.where(coef == 0, 0.0, coef * value)
+
+
+def _logit(x: np.ndarray, y: np.ndarray, pw: np.ndarray) -> tuple[np.ndarray, ...]:
+    e = np.exp(-np.abs(x))
+    d = 1.0 + e
+    nonneg = x >= 0
+    sig_pos = np.where(nonneg, 1.0 / d, e / d)
+    sig_neg = np.where(nonneg, e / d, 1.0 / d)
+    q = pw * y
+    lw = 1.0 + (pw - 1.0) * y
+    loss = _dropping_zero(np.where(nonneg, 1.0 - y, -q), x) + lw * np.log1p(e)
+    grad = (1.0 - y) * sig_pos - q * sig_neg
+    hess = lw * (e / (d * d))
+    return loss, grad, hess
+
+
+def _probability(x, y, pw, lo, hi):  # type: ignore[no-untyped-def]
+    p = np.clip(x, lo, hi)
+    q = pw * y
+    m = 1.0 - y
+    loss = -(_dropping_zero(q, np.log(p)) + _dropping_zero(m, np.log1p(-p)))
+    grad = _dropping_zero(m, 1.0 / (1.0 - p)) - _dropping_zero(q, 1.0 / p)
+    return loss, grad, None
+
+
+def _log_probability(x, y, pw, lo, hi):  # type: ignore[no-untyped-def]
+    a = np.clip(x, lo, hi)
+    q = pw * y
+    m = 1.0 - y
+    log1mexp = np.where(a > -_LN2, np.log(-np.expm1(a)), np.log1p(-np.exp(a)))
+    loss = -(_dropping_zero(q, a) + _dropping_zero(m, log1mexp))
+    # 0.0 - a, not -a: expm1 must see +0 at a = -0 so that the limit +inf keeps its sign
+    grad = _dropping_zero(m, 1.0 / np.expm1(0.0 - a)) - q
+    return loss, grad, None
+
+
+def binary_kernel(
+    kind: int,
+    n: int,
+    k: int,
+    y_pred: np.ndarray,
+    y_true: np.ndarray,
+    sample_weight: np.ndarray | None,
+    pos_weight: np.ndarray | None,
+    label_smoothing: float,
+    clip_lo: float,
+    clip_hi: float,
+    grad_scale: float,
+    nan_policy: int,
+    grad: np.ndarray | None,
+    hess: np.ndarray | None,
+    loss: np.ndarray | None,
+) -> tuple[float, float, int, int, int]:
+    """The binary pass in numpy, with the contract of ``crossent._core.binary``."""
+    x = y_pred.reshape(n, k).astype(np.float64)
+    y = y_true.reshape(n, k).astype(np.float64)
+    bad_label = _first(~((y >= 0) & (y <= 1)))
+    nan = np.isnan(x)
+    nan_pred = _first(nan)
+    if kind == KINDS["probability"]:
+        bad_pred = _first((x < 0) | (x > 1))
+    elif kind == KINDS["log_probability"]:
+        bad_pred = _first(x > 0)
+    else:
+        bad_pred = -1
+    y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    pw = np.ones((1, k)) if pos_weight is None else pos_weight.reshape(1, k)
+    w = (np.ones(n) if sample_weight is None else sample_weight).reshape(n, 1)
+    with np.errstate(all="ignore"):
+        if kind == KINDS["logit"]:
+            el, eg, eh = _logit(x, y, pw)
+        elif kind == KINDS["probability"]:
+            el, eg, eh = _probability(x, y, pw, clip_lo, clip_hi)
+        else:
+            el, eg, eh = _log_probability(x, y, pw, clip_lo, clip_hi)
+        kept = np.ones((n, k), dtype=bool)
+        if nan_policy == NAN_POLICIES["omit"]:
+            kept = ~nan
+            el = np.where(kept, el, 0.0)
+            eg = np.where(kept, eg, 0.0)
+            eh = None if eh is None else np.where(kept, eh, 0.0)
+        weighted_loss = np.where(kept, _dropping_zero(w, el), 0.0)
+        if grad is not None:
+            grad.reshape(n, k)[...] = _dropping_zero(w * grad_scale, eg)
+        if hess is not None and eh is not None:
+            hess.reshape(n, k)[...] = _dropping_zero(w, eh)
+        if loss is not None:
+            loss.reshape(n, k)[...] = weighted_loss
+        loss_sum = float(np.sum(weighted_loss))
+        weight_sum = float(np.sum(w * kept))
+    return loss_sum, weight_sum, bad_label, bad_pred, nan_pred
+
+
+_functions = make_functions(binary_kernel, __name__)
+binary_cross_entropy = _functions["binary_cross_entropy"]
+binary_cross_entropy_with_grad = _functions["binary_cross_entropy_with_grad"]
+binary_logistic_grad_hess = _functions["binary_logistic_grad_hess"]
