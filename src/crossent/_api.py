@@ -121,7 +121,7 @@ def _sample_weight(sample_weight: object, y_pred: np.ndarray) -> tuple[np.ndarra
         if bad.size:
             i = int(bad[0])
             raise ValueError(
-                f"sample_weight must be finite and >= 0; sample_weight{_index(i, sw.shape)} = {sw.flat[i]!r}"
+                f"sample_weight must be finite and >= 0; sample_weight{_index(i, sw.shape)} = {sw.flat[i]}"
             )
         raise ValueError("sample_weight: the sum of the weights overflows float64")
     return sw, total
@@ -147,7 +147,7 @@ def _pos_weight(pos_weight: object, y_pred: np.ndarray, k: int) -> np.ndarray | 
     bad = np.flatnonzero(~(np.isfinite(pw) & (pw > 0)))
     if bad.size:
         i = int(bad[0])
-        raise ValueError(f"pos_weight must be finite and > 0; pos_weight[{i}] = {pw[i]!r}")
+        raise ValueError(f"pos_weight must be finite and > 0; pos_weight[{i}] = {pw[i]}")
     return pw
 
 
@@ -174,7 +174,10 @@ def _check_out(
         if a is out and a is may_be:
             continue
         if isinstance(a, np.ndarray) and np.may_share_memory(out, a):
-            raise ValueError(f"{name} overlaps {input_name}; only {name}=y_pred is allowed")
+            raise ValueError(
+                f"{name} overlaps {input_name}; {name} may be {inputs[0][0]} itself but must not "
+                "overlap any other input"
+            )
     return out
 
 
@@ -190,14 +193,14 @@ def _raise_for_status(
     if bad_label >= 0:
         value = yt.flat[bad_label]
         raise ValueError(
-            f"y_true must hold labels in [0, 1]; y_true{_index(bad_label, yt.shape)} = {value!r}"
+            f"y_true must hold labels in [0, 1]; y_true{_index(bad_label, yt.shape)} = {value}"
         )
     if bad_pred >= 0:
         domain = "[0, 1]" if kind == _PROBABILITY else "(-inf, 0]"
         name = next(k for k, v in KINDS.items() if v == kind)
         raise ValueError(
             f"{pred_name} must be in {domain} for kind={name!r}; "
-            f"{pred_name}{_index(bad_pred, yp.shape)} = {yp.flat[bad_pred]!r}"
+            f"{pred_name}{_index(bad_pred, yp.shape)} = {yp.flat[bad_pred]}"
         )
     if nan_pred >= 0 and nan_policy == _RAISE:
         raise ValueError(
@@ -450,7 +453,7 @@ def make_functions(kernel: Kernel, module: str) -> dict[str, Callable[..., Any]]
                 _check_out("hess_out", hess_out, yp.shape, dtype,
                            (*inputs, ("grad_out", grad_out)), may_be=yp))
         if hess is grad:
-            raise ValueError("grad_out and hess_out must be different arrays")
+            raise ValueError("grad_out and hess_out must be different arrays; both are logits")
         status = kernel(_LOGIT, n, k, yp, yt, sw, pw, 0.0, 0.0, 0.0, 1.0, 0, grad, hess, None)
         _raise_for_status(status, _LOGIT, 0, yt, yp, "logits")
         return grad, hess

@@ -1,0 +1,218 @@
+"""Dtypes, layouts, outputs, weights, NaN policies and reductions: the semantics of DESIGN.md."""
+
+import math
+
+import numpy as np
+import pytest
+
+from conftest import random_binary
+
+KINDS = ["logit", "probability", "log_probability"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_layouts_give_the_same_answer(api, kind, dtype):
+    rng = np.random.default_rng(1)
+    y, x = random_binary(rng, (6, 5), dtype, kind)
+    ref_loss, ref_grad = api.binary_cross_entropy_with_grad(y, x, kind=kind, reduction="sum")
+    variants = {
+        "fortran": (np.asfortranarray(y), np.asfortranarray(x)),
+        "byteswapped": (y.astype(y.dtype.newbyteorder()), x.astype(x.dtype.newbyteorder())),
+        "list": (y.tolist(), x) if dtype == np.float64 else (y.tolist(), x),
+        "strided": (np.repeat(y, 2, axis=1)[:, ::2], np.repeat(x, 2, axis=1)[:, ::2]),
+        "bool labels": (y.astype(bool), x),
+        "int8 labels": (y.astype(np.int8), x),
+        "uint64 labels": (y.astype(np.uint64), x),
+    }
+    ro_y, ro_x = y.copy(), x.copy()
+    ro_y.flags.writeable = ro_x.flags.writeable = False
+    variants["read-only"] = (ro_y, ro_x)
+    for name, (yv, xv) in variants.items():
+        loss, grad = api.binary_cross_entropy_with_grad(yv, xv, kind=kind, reduction="sum")
+        assert loss == ref_loss, name
+        assert grad.dtype == dtype and grad.flags.c_contiguous, name
+        np.testing.assert_array_equal(grad, ref_grad, err_msg=name)
+
+
+def test_float16_computes_as_float32(api):
+    x16 = np.array([-3.0, 0.5, 2.0], dtype=np.float16)
+    y = [1, 0, 1]
+    loss, grad = api.binary_cross_entropy_with_grad(y, x16, kind="logit", reduction="none")
+    loss32, grad32 = api.binary_cross_entropy_with_grad(
+        y, x16.astype(np.float32), kind="logit", reduction="none")
+    assert loss.dtype == grad.dtype == np.float32
+    np.testing.assert_array_equal(loss, loss32)
+    np.testing.assert_array_equal(grad, grad32)
+
+
+def test_integer_and_bool_predictions_compute_as_float64(api):
+    loss, grad = api.binary_cross_entropy_with_grad([1, 0], np.array([1, 0]), reduction="none")
+    assert grad.dtype == np.float64
+    # p = 1 and p = 0 clip to 1 - eps and eps: loss -log(1 - eps) each
+    eps = np.finfo(np.float64).eps
+    np.testing.assert_allclose(loss, [-math.log1p(-eps)] * 2, rtol=1e-15)
+    loss_b = api.binary_cross_entropy([True, False], np.array([True, False]), reduction="none")
+    np.testing.assert_array_equal(loss_b, loss)
+
+
+def test_zero_d_and_empty(api):
+    loss, grad = api.binary_cross_entropy_with_grad(1.0, np.float64(0.0), kind="logit")
+    assert loss == pytest.approx(math.log(2), rel=1e-15)
+    assert grad.shape == () and float(grad) == -0.5
+    assert api.binary_cross_entropy([], [], reduction="sum") == 0.0
+    loss, grad = api.binary_cross_entropy_with_grad(
+        np.zeros((0, 3)), np.zeros((0, 3)), reduction="none")
+    assert loss.shape == grad.shape == (0, 3)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_inputs_never_modified(api, kind):
+    rng = np.random.default_rng(2)
+    y, x = random_binary(rng, (20,), np.float64, kind)
+    w = rng.random(20)
+    x[3] = np.nan
+    copies = [a.copy() for a in (y, x, w)]
+    api.binary_cross_entropy_with_grad(y, x, kind=kind, sample_weight=w, pos_weight=2.0,
+                                       label_smoothing=0.1, nan_policy="omit")
+    if kind == "logit":
+        api.binary_logistic_grad_hess(y, x, sample_weight=w)
+    for before, after in zip(copies, (y, x, w), strict=True):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_out_is_returned_and_may_be_y_pred(api, dtype):
+    rng = np.random.default_rng(3)
+    y, x = random_binary(rng, (7, 3), dtype, "logit")
+    loss, grad = api.binary_cross_entropy_with_grad(y, x, kind="logit")
+    out = np.empty_like(x)
+    loss_out, g = api.binary_cross_entropy_with_grad(y, x, kind="logit", out=out)
+    assert g is out and loss_out == loss
+    np.testing.assert_array_equal(out, grad)
+    loss_in, g = api.binary_cross_entropy_with_grad(y, x, kind="logit", out=x)
+    assert g is x and loss_in == loss
+    np.testing.assert_array_equal(x, grad)
+
+
+def test_grad_hess_outputs_and_in_place(api, dtype):
+    rng = np.random.default_rng(4)
+    y, x = random_binary(rng, (50,), dtype, "logit")
+    g, h = api.binary_logistic_grad_hess(y, x)
+    go, ho = np.empty_like(x), np.empty_like(x)
+    g2, h2 = api.binary_logistic_grad_hess(y, x, grad_out=go, hess_out=ho)
+    assert g2 is go and h2 is ho
+    np.testing.assert_array_equal(go, g)
+    np.testing.assert_array_equal(ho, h)
+    g3, h3 = api.binary_logistic_grad_hess(y, x, grad_out=x)
+    assert g3 is x
+    np.testing.assert_array_equal(g3, g)
+    np.testing.assert_array_equal(h3, h)
+
+
+def test_grad_hess_weights_scale_per_sample(api):
+    rng = np.random.default_rng(5)
+    y, x = random_binary(rng, (30,), np.float64, "logit")
+    w = rng.random(30) * 3
+    g, h = api.binary_logistic_grad_hess(y, x)
+    gw, hw = api.binary_logistic_grad_hess(y, x, sample_weight=w)
+    np.testing.assert_allclose(gw, w * g, rtol=1e-15)
+    np.testing.assert_allclose(hw, w * h, rtol=1e-15)
+    # hand values at x = 0: sigma = 1/2
+    g0, h0 = api.binary_logistic_grad_hess([1.0, 0.0], [0.0, 0.0], pos_weight=3.0)
+    assert g0.tolist() == [-1.5, 0.5] and h0.tolist() == [0.75, 0.25]
+
+
+def test_reductions_and_weights(api):
+    rng = np.random.default_rng(6)
+    y, x = random_binary(rng, (40, 3), np.float64, "probability")
+    w = rng.random(40)
+    none = api.binary_cross_entropy(y, x, sample_weight=w, reduction="none")
+    unweighted = api.binary_cross_entropy(y, x, reduction="none")
+    np.testing.assert_allclose(none, w[:, None] * unweighted, rtol=1e-15)
+    total = api.binary_cross_entropy(y, x, sample_weight=w, reduction="sum")
+    mean = api.binary_cross_entropy(y, x, sample_weight=w)
+    assert total == pytest.approx(math.fsum(none.ravel()), rel=1e-14)
+    assert mean == pytest.approx(total / (3 * w.sum()), rel=1e-14)
+    # gradients of the returned value: mean = sum / sum(w)
+    _, g_sum = api.binary_cross_entropy_with_grad(y, x, sample_weight=w, reduction="sum")
+    _, g_mean = api.binary_cross_entropy_with_grad(y, x, sample_weight=w)
+    _, g_none = api.binary_cross_entropy_with_grad(y, x, sample_weight=w, reduction="none")
+    np.testing.assert_allclose(g_mean, g_sum / (3 * w.sum()), rtol=1e-14)
+    np.testing.assert_array_equal(g_none, g_sum)
+
+
+def test_zero_weight_removes_an_infinite_loss(api):
+    y = [1.0, 1.0]
+    x = np.array([-np.inf, 0.0])
+    loss, grad = api.binary_cross_entropy_with_grad(y, x, kind="logit", sample_weight=[0, 2],
+                                                    reduction="none")
+    assert loss.tolist() == [0.0, 2 * math.log(2)] and grad.tolist() == [0.0, -1.0]
+    assert api.binary_cross_entropy(y, x, kind="logit", sample_weight=[0, 2]) == pytest.approx(
+        math.log(2), rel=1e-15)
+
+
+def test_pos_weight_per_column(api):
+    rng = np.random.default_rng(8)
+    y, x = random_binary(rng, (10, 3), np.float64, "logit")
+    pw = np.array([0.5, 1.0, 4.0])
+    loss = api.binary_cross_entropy(y, x, kind="logit", pos_weight=pw, reduction="none")
+    for j in range(3):
+        col = api.binary_cross_entropy(y[:, j], x[:, j], kind="logit", pos_weight=pw[j],
+                                       reduction="none")
+        np.testing.assert_array_equal(loss[:, j], col)
+    # by hand: loss = -(pw y log sigma(x) + (1 - y) log(1 - sigma(x)))
+    s = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(loss, -(pw * y * np.log(s) + (1 - y) * np.log1p(-s)), rtol=1e-12)
+
+
+def test_label_smoothing_is_soft_labels(api):
+    rng = np.random.default_rng(9)
+    y, x = random_binary(rng, (25,), np.float64, "logit")
+    a = api.binary_cross_entropy_with_grad(y, x, kind="logit", label_smoothing=0.2)
+    b = api.binary_cross_entropy_with_grad(y * 0.8 + 0.1, x, kind="logit")
+    assert a[0] == pytest.approx(b[0], rel=1e-15)
+    np.testing.assert_allclose(a[1], b[1], rtol=1e-14, atol=1e-17)
+
+
+def test_clipping(api, dtype):
+    eps = np.finfo(dtype).eps
+    loss, grad = api.binary_cross_entropy_with_grad(
+        [1, 0], np.array([0.0, 1.0], dtype=dtype), reduction="none")
+    np.testing.assert_allclose(loss, [-math.log(eps)] * 2, rtol=1e-6)
+    np.testing.assert_allclose(grad, [-1 / eps, 1 / eps], rtol=1e-6)
+    loss = api.binary_cross_entropy([1, 0], np.array([0.0, 1.0]), eps=1e-3, reduction="none")
+    np.testing.assert_allclose(loss, [-math.log(1e-3)] * 2, rtol=1e-12)
+    # eps = 0: an exact 0 or 1 gives an infinite loss where the label disagrees, 0 where it agrees
+    loss = api.binary_cross_entropy([1, 0, 1, 0], np.array([0.0, 1.0, 1.0, 0.0]), eps=0,
+                                    reduction="none")
+    assert loss.tolist() == [math.inf, math.inf, 0.0, 0.0]
+    loss = api.binary_cross_entropy([1, 0, 0], np.array([-np.inf, 0.0, -np.inf]),
+                                    kind="log_probability", eps=0, reduction="none")
+    assert loss.tolist() == [math.inf, math.inf, 0.0]
+
+
+def test_nan_policies(api, dtype):
+    y = np.array([1, 0, 1, 0], dtype=dtype)
+    x = np.array([0.5, np.nan, 2.0, -1.0], dtype=dtype)
+    loss, grad = api.binary_cross_entropy_with_grad(y, x, kind="logit")
+    assert math.isnan(loss) and np.isnan(grad[1]) and not np.isnan(grad[[0, 2, 3]]).any()
+    keep = [0, 2, 3]
+    expected, g_expected = api.binary_cross_entropy_with_grad(y[keep], x[keep], kind="logit")
+    loss, grad = api.binary_cross_entropy_with_grad(y, x, kind="logit", nan_policy="omit")
+    assert loss == pytest.approx(expected, rel=1e-15)
+    assert grad[1] == 0
+    np.testing.assert_allclose(grad[keep], g_expected, rtol=2e-7)
+    none = api.binary_cross_entropy(y, x, kind="logit", nan_policy="omit", reduction="none")
+    assert none[1] == 0
+    total = api.binary_cross_entropy(y, x, kind="logit", nan_policy="omit", reduction="sum")
+    assert total == pytest.approx(3 * expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_threads_and_runs_are_bit_identical(api, kind):
+    rng = np.random.default_rng(10)
+    y, x = random_binary(rng, (5000, 3), np.float64, kind)
+    results = [api.binary_cross_entropy_with_grad(y, x, kind=kind, n_threads=t)
+               for t in (1, 2, -1, 1)]
+    for loss, grad in results[1:]:
+        assert loss == results[0][0]
+        np.testing.assert_array_equal(grad, results[0][1])
