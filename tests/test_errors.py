@@ -1,6 +1,5 @@
 """Every bad input raises a clear error naming the argument and the value, on both backends."""
 
-import re
 
 import numpy as np
 import pytest
@@ -44,11 +43,12 @@ BAD_INPUTS = [
     (bce, ([0, 1], [0.5, 0.5]), {"n_threads": -2}, ValueError, r"n_threads .*got -2"),
     (bce, ([0, 1], [0.5, 0.5]), {"n_threads": 1.5}, ValueError, r"n_threads .*got 1\.5"),
     (bce, ([0, 1], [0.5, 0.5]), {"n_threads": True}, ValueError, r"n_threads .*got True"),
-    (bce, ([0, 1], [0.5, 0.5]), {"pos_weight": 0}, ValueError, r"pos_weight must be finite and > 0"),
+    (bce, ([0, 1], [0.5, 0.5]), {"pos_weight": 0}, ValueError, r"pos_weight must be finite"),
     (bce, ([0, 1], [0.5, 0.5]), {"pos_weight": np.inf}, ValueError, r"pos_weight.*inf"),
     (bce, ([[0, 1]], [[0.5, 0.5]]), {"pos_weight": [1, 2, 3]}, ValueError,
      r"pos_weight has shape \(3,\), but y_pred has shape \(1, 2\)"),
-    (bce, ([[0, 1]], [[0.5, 0.5]]), {"pos_weight": [1, -2]}, ValueError, r"pos_weight\[1\] = -2\.0"),
+    (bce, ([[0, 1]], [[0.5, 0.5]]), {"pos_weight": [1, -2]}, ValueError,
+     r"pos_weight\[1\] = -2\.0"),
     (bce, ([0, 1], [0.5, 0.5]), {"label_smoothing": 1.5}, ValueError, r"label_smoothing .*1\.5"),
     (bce, ([0, 1], [0.5, 0.5]), {"label_smoothing": "a"}, ValueError, r"label_smoothing .*'a'"),
     (bce, ([0, 1], [0.5, 0.5]), {"eps": 0.5}, ValueError, r"eps must be in \[0, 0\.5\); got 0\.5"),

@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import random_binary
 
 KINDS = ["logit", "probability", "log_probability"]

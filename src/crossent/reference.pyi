@@ -1,0 +1,31 @@
+from typing import Any
+
+import numpy as np
+
+from ._functions import (
+    binary_cross_entropy as binary_cross_entropy,
+)
+from ._functions import (
+    binary_cross_entropy_with_grad as binary_cross_entropy_with_grad,
+)
+from ._functions import (
+    binary_logistic_grad_hess as binary_logistic_grad_hess,
+)
+
+def binary_kernel(
+    kind: int,
+    n: int,
+    k: int,
+    y_pred: np.ndarray[Any, Any],
+    y_true: np.ndarray[Any, Any],
+    sample_weight: np.ndarray[Any, Any] | None,
+    pos_weight: np.ndarray[Any, Any] | None,
+    label_smoothing: float,
+    clip_lo: float,
+    clip_hi: float,
+    grad_scale: float,
+    nan_policy: int,
+    grad: np.ndarray[Any, Any] | None,
+    hess: np.ndarray[Any, Any] | None,
+    loss: np.ndarray[Any, Any] | None,
+) -> tuple[float, float, int, int, int]: ...
