@@ -100,7 +100,8 @@ def test_readme_examples():
     readme = os.path.join(os.path.dirname(__file__), os.pardir, "README.md")
     if not os.path.exists(readme):
         pytest.skip("README.md is not beside the tests")
-    text = open(readme, encoding="utf-8").read()
+    with open(readme, encoding="utf-8") as f:
+        text = f.read()
     blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
     assert blocks
     parser, runner = doctest.DocTestParser(), doctest.DocTestRunner()
