@@ -37,8 +37,8 @@ cdef extern from "crossent.h" nogil:
     int ce_binary_f64(int kind, const ce_binary_args *args, ce_status *status)
     const char *ce_compiler()
 
-# Elements below which the GIL is kept: releasing and re-taking it costs about as much as
-# computing this many logistic losses (measured with benchmarks/bench_overhead.py).
+# Elements below which the GIL is kept: releasing and re-taking it costs ~0.1 us here, a few
+# percent of a pass this long (docs/decisions.md has the measurement).
 cdef enum:
     GIL_RELEASE_SIZE = 2048
 
