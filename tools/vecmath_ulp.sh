@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Max ULP of csrc/vecmath.h for each function: tools/vecmath_ulp.sh [float32 stride] [float64 samples]
+# (stride 1 visits every float32: about two minutes). Builds for each SIMD target the CPU runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(mktemp -d)
+flags="-O2 -std=c99 -ffp-contract=off -fno-math-errno -Icsrc"
+gcc $flags tools/vecmath_ulp.c -o "$out/ulp_generic" -lm
+echo "== generic x86-64"; "$out/ulp_generic" "${1:-1}" "${2:-2000000}"
+if grep -q avx2 /proc/cpuinfo 2>/dev/null; then
+  gcc $flags -mavx2 -mfma tools/vecmath_ulp.c -o "$out/ulp_avx2" -lm
+  echo "== avx2"; "$out/ulp_avx2" "${1:-1}" "${2:-2000000}"
+fi
