@@ -127,9 +127,15 @@ CE_INLINE int binary_pass(int kind, const ce_binary_args *a, ce_status *st, int 
     const ptrdiff_t rows_per_block = k >= CE_BLOCK ? 1 : CE_BLOCK / (k > 0 ? k : 1);
     double loss_sum = 0.0, loss_comp = 0.0, weight_sum = 0.0, weight_comp = 0.0;
     ptrdiff_t bad_label = -1, bad_pred = -1, nan_pred = -1;
+    double bad_label_value = 0.0, bad_pred_value = 0.0;
 
+    st->loss_sum = st->weight_sum = 0.0;
+    st->bad_label = st->bad_pred = st->nan_pred = -1;
+    st->bad_label_value = st->bad_pred_value = 0.0;
     if (kind != CE_PROBABILITY && kind != CE_LOGIT && kind != CE_LOG_PROBABILITY)
         return -1;
+    if (n <= 0 || k <= 0)
+        return 0;
 
     for (ptrdiff_t r0 = 0; r0 < n; r0 += rows_per_block) {
         const ptrdiff_t r1 = n - r0 > rows_per_block ? r0 + rows_per_block : n;
@@ -145,8 +151,10 @@ CE_INLINE int binary_pass(int kind, const ce_binary_args *a, ce_status *st, int 
                 double y = load(a->y_true, idx, f32);
                 const double pw = a->pos_weight ? a->pos_weight[j] : 1.0;
                 ce_elem e;
-                if (!(y >= 0.0 && y <= 1.0) && bad_label < 0)
+                if (!(y >= 0.0 && y <= 1.0) && bad_label < 0) {
                     bad_label = idx;
+                    bad_label_value = y;
+                }
                 if (x != x) {
                     if (nan_pred < 0)
                         nan_pred = idx;
@@ -163,6 +171,7 @@ CE_INLINE int binary_pass(int kind, const ce_binary_args *a, ce_status *st, int 
                 } else if (bad_pred < 0 && ((kind == CE_PROBABILITY && (x < 0.0 || x > 1.0)) ||
                                             (kind == CE_LOG_PROBABILITY && x > 0.0))) {
                     bad_pred = idx;
+                    bad_pred_value = x;
                 }
                 y = y * (1.0 - s) + 0.5 * s;
                 if (kind == CE_LOGIT)
@@ -191,6 +200,8 @@ CE_INLINE int binary_pass(int kind, const ce_binary_args *a, ce_status *st, int 
     st->bad_label = bad_label;
     st->bad_pred = bad_pred;
     st->nan_pred = nan_pred;
+    st->bad_label_value = bad_label_value;
+    st->bad_pred_value = bad_pred_value;
     return 0;
 }
 

@@ -59,6 +59,8 @@ typedef struct {
     ptrdiff_t bad_label; /* first flat index of a label outside [0, 1] or NaN, else -1 */
     ptrdiff_t bad_pred;  /* first flat index of a prediction outside its domain, else -1 */
     ptrdiff_t nan_pred;  /* first flat index of a NaN prediction, else -1 */
+    double bad_label_value; /* the values at bad_label and bad_pred, read before any output */
+    double bad_pred_value;  /* is written (out may be y_pred) */
 } ce_status;
 
 /* Return 0, or -1 when kind is unknown. Invalid data is reported in *status, never by a crash:

@@ -121,11 +121,58 @@ def test_out_overlapping_an_input(api):
     with pytest.raises(ValueError, match="out overlaps sample_weight"):
         api.binary_cross_entropy_with_grad(y, np.zeros(4), kind="logit", sample_weight=w, out=w)
     g = np.empty(4)
-    with pytest.raises(ValueError, match="hess_out overlaps grad_out; hess_out may be logits"):
+    with pytest.raises(ValueError, match="grad_out and hess_out overlap"):
         api.binary_logistic_grad_hess(y, np.zeros(4), grad_out=g, hess_out=g)
     x = np.zeros(4)
-    with pytest.raises(ValueError, match="grad_out and hess_out must be different arrays"):
+    with pytest.raises(ValueError, match="grad_out and hess_out overlap"):
         api.binary_logistic_grad_hess(y, x, grad_out=x, hess_out=x)
-    with pytest.raises(ValueError, match="hess_out overlaps grad_out"):
-        g = np.empty(8)
+    g = np.empty(8)
+    with pytest.raises(ValueError, match="grad_out and hess_out overlap"):
         api.binary_logistic_grad_hess(y, np.zeros(4), grad_out=g[:4], hess_out=g[2:6])
+    with pytest.raises(ValueError, match="hess_out overlaps y_true; hess_out may be logits"):
+        api.binary_logistic_grad_hess(y, np.zeros(4), hess_out=y)
+
+
+def test_out_overlapping_pos_weight(api):
+    out = np.full((3, 2), 2.0)
+    with pytest.raises(ValueError, match="out overlaps pos_weight"):
+        api.binary_cross_entropy_with_grad(np.ones((3, 2)), np.zeros((3, 2)), kind="logit",
+                                           pos_weight=out[0], out=out)
+    g = np.full((3, 2), 2.0)
+    with pytest.raises(ValueError, match="grad_out overlaps pos_weight"):
+        api.binary_logistic_grad_hess(np.ones((3, 2)), np.zeros((3, 2)), pos_weight=g[0],
+                                      grad_out=g)
+
+
+def test_out_may_not_be_the_labels_even_when_they_are_y_pred(api):
+    x = np.array([0.0, 1.0])
+    with pytest.raises(ValueError, match="out overlaps y_true"):
+        api.binary_cross_entropy_with_grad(x, x, kind="logit", out=x)
+    with pytest.raises(ValueError, match="hess_out overlaps y_true"):
+        api.binary_logistic_grad_hess(x, x, hess_out=x)
+
+
+def test_in_place_error_names_the_original_value(api):
+    x = np.array([0.5, 1.5, 0.2])
+    with pytest.raises(ValueError, match=r"y_pred\[1\] = 1\.5"):
+        api.binary_cross_entropy_with_grad([0, 1, 0], x, out=x)
+
+
+def test_labels_checked_before_a_narrowing_cast(api):
+    x = np.array([0.5, 0.5], np.float32)
+    with pytest.raises(ValueError, match=r"y_true\[0\] = 1\.0000000001"):
+        api.binary_cross_entropy(np.array([1 + 1e-10, 0.0]), x)
+    with pytest.raises(ValueError, match=r"y_true\[0\] = 1e\+40"):
+        api.binary_cross_entropy(np.array([1e40, 0.0]), x)
+
+
+def test_total_weight_overflow(api):
+    with pytest.raises(ValueError, match="total weight overflows"):
+        api.binary_cross_entropy([0, 1], [0.5, 0.5], sample_weight=[1e308, 1e308])
+    with pytest.raises(ValueError, match="total weight overflows"):
+        api.binary_cross_entropy(np.ones((1, 2)), np.full((1, 2), 0.5), sample_weight=[1.5e308])
+
+
+def test_eps_is_validated_for_every_kind(api):
+    with pytest.raises(ValueError, match="eps must be a real number; got 'junk'"):
+        api.binary_cross_entropy([0, 1], [0.5, 0.5], kind="logit", eps="junk")

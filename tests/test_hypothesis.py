@@ -11,9 +11,6 @@ from crossent import reference
 
 pytestmark = pytest.mark.skipif(crossent.backend == "numpy", reason="compares C with numpy")
 
-FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=64)
-
-
 @st.composite
 def binary_case(draw):
     dtype = draw(st.sampled_from([np.float32, np.float64]))
@@ -32,26 +29,35 @@ def binary_case(draw):
         "label_smoothing": draw(st.sampled_from([0.0, 0.1])),
     }
     if draw(st.booleans()):
-        kwargs["sample_weight"] = draw(hnp.arrays(np.float64, shape[:1],
-                                                  elements=st.floats(0, 10)))
-    if draw(st.booleans()):
+        weight = st.one_of(st.floats(0, 10), st.sampled_from([0.0, 1e-300, 1e300, -1.0, np.nan]))
+        kwargs["sample_weight"] = draw(hnp.arrays(np.float64, shape[:1], elements=weight))
+    pw_choice = draw(st.integers(0, 2))
+    if pw_choice == 1:
         kwargs["pos_weight"] = draw(st.floats(0.1, 10))
+    elif pw_choice == 2 and len(shape) == 2:
+        kwargs["pos_weight"] = draw(hnp.arrays(np.float64, shape[1:],
+                                               elements=st.floats(0.01, 100)))
+    if draw(st.booleans()):
+        kwargs["eps"] = draw(st.sampled_from([0.0, 1e-50, 1e-10, 1e-3, 0.25]))
     return y, x, kwargs
 
 
-def _call(module, y, x, kwargs):
+def _call(module, y, x, kwargs, in_place):
     try:
+        if in_place:
+            xc = x.copy()
+            return module.binary_cross_entropy_with_grad(y, xc, out=xc, **kwargs), None
         return module.binary_cross_entropy_with_grad(y, x, **kwargs), None
     except (ValueError, TypeError) as exc:
         return None, (type(exc), str(exc))
 
 
-@settings(max_examples=300, deadline=None)
-@given(binary_case())
-def test_c_matches_reference(case):
+@settings(max_examples=400, deadline=None)
+@given(binary_case(), st.booleans())
+def test_c_matches_reference(case, in_place):
     y, x, kwargs = case
-    got, got_err = _call(crossent, y, x, kwargs)
-    want, want_err = _call(reference, y, x, kwargs)
+    got, got_err = _call(crossent, y, x, kwargs, in_place)
+    want, want_err = _call(reference, y, x, kwargs, False)
     assert got_err == want_err
     if got is None:
         return

@@ -17,7 +17,7 @@ def test_layouts_give_the_same_answer(api, kind, dtype):
     variants = {
         "fortran": (np.asfortranarray(y), np.asfortranarray(x)),
         "byteswapped": (y.astype(y.dtype.newbyteorder()), x.astype(x.dtype.newbyteorder())),
-        "list": (y.tolist(), x) if dtype == np.float64 else (y.tolist(), x),
+        "lists": (y.tolist(), x.tolist()),
         "strided": (np.repeat(y, 2, axis=1)[:, ::2], np.repeat(x, 2, axis=1)[:, ::2]),
         "bool labels": (y.astype(bool), x),
         "int8 labels": (y.astype(np.int8), x),
@@ -27,6 +27,8 @@ def test_layouts_give_the_same_answer(api, kind, dtype):
     ro_y.flags.writeable = ro_x.flags.writeable = False
     variants["read-only"] = (ro_y, ro_x)
     for name, (yv, xv) in variants.items():
+        if name == "lists" and dtype == np.float32:
+            xv = np.asarray(xv, dtype=np.float32)  # a list of Python floats is float64
         loss, grad = api.binary_cross_entropy_with_grad(yv, xv, kind=kind, reduction="sum")
         assert loss == ref_loss, name
         assert grad.dtype == dtype and grad.flags.c_contiguous, name
@@ -215,3 +217,54 @@ def test_threads_and_runs_are_bit_identical(api, kind):
     for loss, grad in results[1:]:
         assert loss == results[0][0]
         np.testing.assert_array_equal(grad, results[0][1])
+
+
+def test_lists_compute_as_float64(api):
+    loss, grad = api.binary_cross_entropy_with_grad([1, 0], [0.25, 0.5], reduction="none")
+    assert grad.dtype == np.float64
+    np.testing.assert_allclose(loss, [math.log(4), math.log(2)], rtol=1e-15)
+
+
+def test_empty_rows_and_columns(api):
+    z = np.zeros((10**12, 0))
+    assert api.binary_cross_entropy(z, z, reduction="sum") == 0.0
+    loss, grad = api.binary_cross_entropy_with_grad(z, z, reduction="none")
+    assert loss.shape == grad.shape == (10**12, 0)
+    with pytest.raises(ValueError, match="positive total weight"):
+        api.binary_cross_entropy(z, z)
+
+
+def test_omit_with_mean_scales_the_gradient_once(api):
+    y = np.zeros(2)
+    x = np.array([np.nan, 0.0])
+    loss, grad = api.binary_cross_entropy_with_grad(
+        y, x, kind="logit", sample_weight=[1e300, 1e-300], nan_policy="omit")
+    assert loss == pytest.approx(math.log(2), rel=1e-15)
+    assert grad[0] == 0.0 and grad[1] == pytest.approx(0.5, rel=2**-52)
+    # float32: the gradient of a kept element does not pass through a subnormal on the way
+    n = 100_001
+    x32 = np.full(n, np.nan, dtype=np.float32)
+    x32[0] = -80.0
+    _, g32 = api.binary_cross_entropy_with_grad(np.zeros(n, np.float32), x32, kind="logit",
+                                                nan_policy="omit")
+    assert g32[0] == np.float32(1 / (1 + math.exp(80.0)))
+
+
+def test_in_place_out_through_a_subclass(api, tmp_path):
+    x = np.memmap(tmp_path / "x.bin", dtype=np.float64, mode="w+", shape=(4,))
+    x[:] = [-1.0, 0.0, 1.0, 2.0]
+    expected = api.binary_cross_entropy_with_grad([0, 1, 0, 1], np.array(x), kind="logit")
+    loss, grad = api.binary_cross_entropy_with_grad([0, 1, 0, 1], x, kind="logit", out=x)
+    assert grad is x and loss == expected[0]
+    np.testing.assert_array_equal(np.asarray(x), expected[1])
+
+
+def test_tiny_eps_still_clips_inward(api):
+    # float32: 1 - 1e-10 rounds to 1.0; the bound is taken inward, so the loss stays finite
+    loss = api.binary_cross_entropy([0, 1], np.array([1.0, 0.0], np.float32), eps=1e-10,
+                                    reduction="none")
+    assert np.isfinite(loss).all()
+    assert loss[0] == pytest.approx(-math.log1p(-float(np.nextafter(np.float32(1), 0))), 1e-6)
+    loss = api.binary_cross_entropy([0, 1], np.array([1.0, 0.0], np.float32), eps=1e-50,
+                                    reduction="none")
+    assert np.isfinite(loss).all()

@@ -29,7 +29,7 @@ _RAISE = NAN_POLICIES["raise"]
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 
-Kernel = Callable[..., tuple[float, float, int, int, int]]
+Kernel = Callable[..., tuple[float, float, int, int, int, float, float]]
 
 
 def _choice(name: str, value: object, allowed: Any) -> None:
@@ -89,24 +89,50 @@ def _real_scalar(name: str, value: object) -> float:
         raise ValueError(f"{name} must be a real number; got {value!r}") from None
 
 
-def _eps_bounds(eps: object, kind: int, dtype: np.dtype) -> tuple[float, float]:
-    """Clipping bounds, rounded to the dtype so that a clipped value is one the dtype holds."""
+def _eps(eps: object, dtype: np.dtype) -> float:
     if eps is None:
-        e = float(np.finfo(dtype).eps)
-    else:
-        e = _real_scalar("eps", eps)
-        if not 0.0 <= e < 0.5:
-            raise ValueError(f"eps must be in [0, 0.5); got {eps!r}")
+        return float(np.finfo(dtype).eps)
+    e = _real_scalar("eps", eps)
+    if not 0.0 <= e < 0.5:
+        raise ValueError(f"eps must be in [0, 0.5); got {eps!r}")
+    return e
+
+
+def _inward(value: float, dtype: np.dtype, toward: float) -> float:
+    """``value`` as a value of ``dtype``, rounded toward ``toward`` when it is not one."""
+    with np.errstate(over="ignore", under="ignore"):
+        v = dtype.type(value)
+        if float(v) != value and (float(v) - value) * (toward - value) < 0:
+            v = np.nextafter(v, dtype.type(toward))
+    return float(v)
+
+
+def _eps_bounds(e: float, kind: int, dtype: np.dtype) -> tuple[float, float]:
+    """Clipping bounds as values of the dtype, rounded inward: clipping never reaches 0 or 1
+    (or log 0, log 1) unless eps is 0."""
     if kind == _PROBABILITY:
         lo, hi = e, 1.0 - e
+        mid = 0.5
     else:
         with np.errstate(divide="ignore"):
             lo, hi = float(np.log(e)), math.log1p(-e)
-    return float(dtype.type(lo)), float(dtype.type(hi))
+        mid = -math.log(2.0)
+    if e == 0.0:
+        return float(dtype.type(lo)), float(dtype.type(hi))
+    lo, hi = _inward(lo, dtype, mid), _inward(hi, dtype, mid)
+    # an eps below the resolution of the dtype near the end still leaves the end out
+    top = dtype.type(1.0 if kind == _PROBABILITY else 0.0)
+    if hi >= top:
+        hi = float(np.nextafter(top, dtype.type(mid)))
+    if kind == _PROBABILITY and lo <= 0.0:
+        lo = float(np.nextafter(dtype.type(0), dtype.type(1)))
+    return lo, hi
 
 
-def _sample_weight(sample_weight: object, y_pred: np.ndarray) -> tuple[np.ndarray, float]:
-    """The weights as float64 of shape y_pred.shape[:1], and their sum; rejects bad values."""
+def _sample_weight(
+    sample_weight: object, y_pred: np.ndarray, k: int
+) -> tuple[np.ndarray, float]:
+    """The weights as float64 of shape y_pred.shape[:1], and k times their sum."""
     sw = _to_array("sample_weight", sample_weight)
     if sw.dtype.kind not in "fbiu":
         raise TypeError(f"sample_weight must hold real numbers; got an array of dtype {sw.dtype}")
@@ -117,7 +143,8 @@ def _sample_weight(sample_weight: object, y_pred: np.ndarray) -> tuple[np.ndarra
             f"sample_weight has shape {sw.shape}, but y_pred has shape {y_pred.shape}; "
             f"expected shape {expected}"
         )
-    total = float(sw.sum())
+    with np.errstate(over="ignore"):
+        total = float(sw.sum()) * k
     if sw.size and not (math.isfinite(total) and sw.min() >= 0):
         bad = np.flatnonzero(~(np.isfinite(sw) & (sw >= 0)))
         if bad.size:
@@ -126,7 +153,7 @@ def _sample_weight(sample_weight: object, y_pred: np.ndarray) -> tuple[np.ndarra
                 "sample_weight must be finite and >= 0; "
                 f"sample_weight{_index(i, sw.shape)} = {sw.flat[i]}"
             )
-        raise ValueError("sample_weight: the sum of the weights overflows float64")
+        raise ValueError("sample_weight: the total weight overflows float64; rescale the weights")
     return sw, total
 
 
@@ -154,15 +181,24 @@ def _pos_weight(pos_weight: object, y_pred: np.ndarray, k: int) -> np.ndarray | 
     return pw
 
 
+def _same_block(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether a and b are the same C-contiguous block of memory (views of one another)."""
+    return (
+        a.shape == b.shape and a.dtype == b.dtype and a.flags.c_contiguous
+        and b.flags.c_contiguous
+        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+    )
+
+
 def _check_out(
     name: str,
     out: object,
     shape: tuple[int, ...],
     dtype: np.dtype,
-    inputs: tuple[tuple[str, object], ...],
-    may_be: object = None,
+    inputs: tuple[tuple[str, object, bool], ...],
 ) -> np.ndarray:
-    """``out`` if it can receive the result; ``may_be`` is the one input it may be."""
+    """``out`` if it can receive the result. ``inputs`` holds (name, array, may_alias): the
+    arrays the pass reads; out may be exactly an array marked may_alias, and overlap no other."""
     if not isinstance(out, np.ndarray):
         raise ValueError(f"{name} must be a numpy array; got {type(out).__name__}")
     if out.shape != shape:
@@ -173,28 +209,42 @@ def _check_out(
         raise ValueError(f"{name} must be C-contiguous")
     if not out.flags.writeable:
         raise ValueError(f"{name} must be writeable")
-    for input_name, a in inputs:
-        if a is out and a is may_be:
-            continue
+    alias = next(n for n, _, may_alias in inputs if may_alias)
+    for input_name, a, may_alias in inputs:
         if isinstance(a, np.ndarray) and np.may_share_memory(out, a):
+            if may_alias and _same_block(out, a):
+                continue
             raise ValueError(
-                f"{name} overlaps {input_name}; {name} may be {inputs[0][0]} itself but must not "
+                f"{name} overlaps {input_name}; {name} may be {alias} itself but must not "
                 "overlap any other input"
             )
     return out
 
 
+def _read_arrays(
+    pred_name: str,
+    yp0: object, yp: object, yt0: object, yt: object,
+    sw0: object, sw: object, pw0: object, pw: object,
+) -> tuple[tuple[str, object, bool], ...]:
+    """The arrays a pass reads, as given and as normalised; only the predictions may be out."""
+    return (
+        (pred_name, yp0, True), (pred_name, yp, True), ("y_true", yt0, False),
+        ("y_true", yt, False), ("sample_weight", sw0, False), ("sample_weight", sw, False),
+        ("pos_weight", pw0, False), ("pos_weight", pw, False),
+    )
+
+
 def _raise_for_status(
-    status: tuple[float, float, int, int, int],
+    status: tuple[float, float, int, int, int, float, float],
     kind: int,
     nan_policy: int,
     yt: np.ndarray,
     yp: np.ndarray,
     pred_name: str,
 ) -> None:
-    _, _, bad_label, bad_pred, nan_pred = status
+    _, _, bad_label, bad_pred, nan_pred, label_value, pred_value = status
     if bad_label >= 0:
-        value = yt.flat[bad_label]
+        value = yt.dtype.type(label_value)
         raise ValueError(
             f"y_true must hold labels in [0, 1]; y_true{_index(bad_label, yt.shape)} = {value}"
         )
@@ -203,7 +253,7 @@ def _raise_for_status(
         name = next(k for k, v in KINDS.items() if v == kind)
         raise ValueError(
             f"{pred_name} must be in {domain} for kind={name!r}; "
-            f"{pred_name}{_index(bad_pred, yp.shape)} = {yp.flat[bad_pred]}"
+            f"{pred_name}{_index(bad_pred, yp.shape)} = {yp.dtype.type(pred_value)}"
         )
     if nan_pred >= 0 and nan_policy == _RAISE:
         raise ValueError(
@@ -217,6 +267,14 @@ def _prepare_binary(y_true: object, y_pred: object, pred_name: str) -> tuple[Any
     dtype = _compute_dtype(pred_name, yp0)
     yp = np.asarray(yp0, dtype=dtype, order="C")
     yt0 = _to_array("y_true", y_true)
+    if yt0.dtype.kind == "f" and yt0.dtype.itemsize > dtype.itemsize:
+        # a narrowing cast could round a bad label into [0, 1] (1 + 1e-10 -> 1.0): check first
+        bad = np.flatnonzero(~((yt0 >= 0) & (yt0 <= 1)))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(
+                f"y_true must hold labels in [0, 1]; y_true{_index(i, yt0.shape)} = {yt0.flat[i]}"
+            )
     yt = _normalised("y_true", yt0, dtype)
     if yt.shape != yp.shape:
         raise ValueError(
@@ -259,22 +317,30 @@ def make_functions(kernel: Kernel, module: str) -> dict[str, Callable[..., Any]]
         if not 0.0 <= smoothing <= 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}")
         yp0, yp, yt0, yt, dtype, n, k = _prepare_binary(y_true, y_pred, "y_pred")
-        lo, hi = (0.0, 0.0) if kind_code == _LOGIT else _eps_bounds(eps, kind_code, dtype)
+        e = _eps(eps, dtype)
+        lo, hi = (0.0, 0.0) if kind_code == _LOGIT else _eps_bounds(e, kind_code, dtype)
         sw = None
         if sample_weight is None:
             total = float(n * k)
         else:
-            sw, total = _sample_weight(sample_weight, yp)
-            total *= k
+            sw, total = _sample_weight(sample_weight, yp, k)
         pw = None if pos_weight is None else _pos_weight(pos_weight, yp, k)
         grad = None
         if want_grad:
             if out is None:
                 grad = np.empty(yp.shape, dtype)
             else:
-                inputs = (("y_pred", yp0), ("y_pred", yp), ("y_true", yt0), ("y_true", yt),
-                          ("sample_weight", sample_weight), ("sample_weight", sw))
-                grad = _check_out("out", out, yp.shape, dtype, inputs, may_be=yp)
+                inputs = _read_arrays("y_pred", yp0, yp, yt0, yt, sample_weight, sw,
+                                      pos_weight, pw)
+                grad = _check_out("out", out, yp.shape, dtype, inputs)
+        if policy == _OMIT and reduction == "mean" and yp.size:
+            # the denominator excludes the NaNs: known before the pass, so the gradient is
+            # scaled once, in the pass
+            kept = ~np.isnan(yp.reshape(n, k))
+            total = float(np.count_nonzero(kept)) if sw is None else float(sw @ kept.sum(axis=1))
+            if total == 0 and n * k:
+                raise ValueError("reduction='mean' needs a positive total weight; every "
+                                 "element with weight is NaN and omitted")
         if reduction == "mean":
             if total == 0:
                 raise ValueError("reduction='mean' needs a positive total weight; got 0 "
@@ -283,18 +349,13 @@ def make_functions(kernel: Kernel, module: str) -> dict[str, Callable[..., Any]]
         else:
             scale = 1.0
         loss = np.empty(yp.shape, dtype) if reduction == "none" else None
-        status = kernel(kind_code, n, k, yp, yt, sw, pw, smoothing, lo, hi, scale, policy,
-                        grad, None, loss)
-        _raise_for_status(status, kind_code, policy, yt, yp, "y_pred")
-        loss_sum, weight_sum = status[0], status[1]
-        if policy == _OMIT and status[4] >= 0:
-            if reduction == "mean":
-                if weight_sum == 0:
-                    raise ValueError("reduction='mean' needs a positive total weight; every "
-                                     "element with weight was NaN and omitted")
-                if grad is not None:
-                    grad *= dtype.type(total / weight_sum)
-            total = weight_sum
+        if yp.size:
+            status = kernel(kind_code, n, k, yp, yt, sw, pw, smoothing, lo, hi, scale, policy,
+                            grad, None, loss)
+            _raise_for_status(status, kind_code, policy, yt, yp, "y_pred")
+            loss_sum = status[0]
+        else:
+            loss_sum = 0.0
         if reduction == "none":
             value: Any = loss
         elif reduction == "sum":
@@ -446,19 +507,19 @@ def make_functions(kernel: Kernel, module: str) -> dict[str, Callable[..., Any]]
         """
         _n_threads(n_threads)
         yp0, yp, yt0, yt, dtype, n, k = _prepare_binary(y_true, logits, "logits")
-        sw = None if sample_weight is None else _sample_weight(sample_weight, yp)[0]
+        sw = None if sample_weight is None else _sample_weight(sample_weight, yp, k)[0]
         pw = None if pos_weight is None else _pos_weight(pos_weight, yp, k)
-        inputs = (("logits", yp0), ("logits", yp), ("y_true", yt0), ("y_true", yt),
-                  ("sample_weight", sample_weight), ("sample_weight", sw))
+        inputs = _read_arrays("logits", yp0, yp, yt0, yt, sample_weight, sw, pos_weight, pw)
         grad = (np.empty(yp.shape, dtype) if grad_out is None else
-                _check_out("grad_out", grad_out, yp.shape, dtype, inputs, may_be=yp))
+                _check_out("grad_out", grad_out, yp.shape, dtype, inputs))
         hess = (np.empty(yp.shape, dtype) if hess_out is None else
-                _check_out("hess_out", hess_out, yp.shape, dtype,
-                           (*inputs, ("grad_out", grad_out)), may_be=yp))
-        if hess is grad:
-            raise ValueError("grad_out and hess_out must be different arrays; both are logits")
-        status = kernel(_LOGIT, n, k, yp, yt, sw, pw, 0.0, 0.0, 0.0, 1.0, 0, grad, hess, None)
-        _raise_for_status(status, _LOGIT, 0, yt, yp, "logits")
+                _check_out("hess_out", hess_out, yp.shape, dtype, inputs))
+        if grad_out is not None and hess_out is not None and np.may_share_memory(grad, hess):
+            raise ValueError("grad_out and hess_out overlap; they must be different arrays")
+        if yp.size:
+            status = kernel(_LOGIT, n, k, yp, yt, sw, pw, 0.0, 0.0, 0.0, 1.0, 0, grad, hess,
+                            None)
+            _raise_for_status(status, _LOGIT, 0, yt, yp, "logits")
         return grad, hess
 
     functions: dict[str, Callable[..., Any]] = {

@@ -32,6 +32,8 @@ cdef extern from "crossent.h" nogil:
         ptrdiff_t bad_label
         ptrdiff_t bad_pred
         ptrdiff_t nan_pred
+        double bad_label_value
+        double bad_pred_value
 
     int ce_binary_f32(int kind, const ce_binary_args *args, ce_status *status)
     int ce_binary_f64(int kind, const ce_binary_args *args, ce_status *status)
@@ -63,7 +65,8 @@ cdef void *_data(object a, int typenum, ptrdiff_t size, bint writeable, str name
 def binary(int kind, ptrdiff_t n, ptrdiff_t k, y_pred, y_true, sample_weight, pos_weight,
            double label_smoothing, double clip_lo, double clip_hi, double grad_scale,
            int nan_policy, grad, hess, loss):
-    """One binary pass; returns (loss_sum, weight_sum, bad_label, bad_pred, nan_pred).
+    """One binary pass; returns (loss_sum, weight_sum, bad_label, bad_pred, nan_pred,
+    bad_label_value, bad_pred_value).
 
     The arrays are C-contiguous and native-endian, all of one float dtype except the weights
     (float64); grad, hess, loss and the weights may be None.
@@ -107,4 +110,5 @@ def binary(int kind, ptrdiff_t n, ptrdiff_t k, y_pred, y_true, sample_weight, po
         rc = ce_binary_f64(kind, &a, &st)
     if rc != 0:
         raise ValueError(f"internal error: unknown kind {kind}")
-    return st.loss_sum, st.weight_sum, st.bad_label, st.bad_pred, st.nan_pred
+    return (st.loss_sum, st.weight_sum, st.bad_label, st.bad_pred, st.nan_pred,
+            st.bad_label_value, st.bad_pred_value)

@@ -90,7 +90,7 @@ def binary_kernel(
     grad: np.ndarray | None,
     hess: np.ndarray | None,
     loss: np.ndarray | None,
-) -> tuple[float, float, int, int, int]:
+) -> tuple[float, float, int, int, int, float, float]:
     """The binary pass in numpy, with the contract of ``crossent._core.binary``."""
     x = y_pred.reshape(n, k).astype(np.float64)
     y = y_true.reshape(n, k).astype(np.float64)
@@ -103,6 +103,8 @@ def binary_kernel(
         bad_pred = _first(x > 0)
     else:
         bad_pred = -1
+    bad_label_value = float(y.flat[bad_label]) if bad_label >= 0 else 0.0
+    bad_pred_value = float(x.flat[bad_pred]) if bad_pred >= 0 else 0.0
     y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
     pw = np.ones((1, k)) if pos_weight is None else pos_weight.reshape(1, k)
     w = (np.ones(n) if sample_weight is None else sample_weight).reshape(n, 1)
@@ -113,22 +115,19 @@ def binary_kernel(
             el, eg, eh = _probability(x, y, pw, clip_lo, clip_hi)
         else:
             el, eg, eh = _log_probability(x, y, pw, clip_lo, clip_hi)
-        kept = np.ones((n, k), dtype=bool)
-        if nan_policy == NAN_POLICIES["omit"]:
-            kept = ~nan
-            el = np.where(kept, el, 0.0)
-            eg = np.where(kept, eg, 0.0)
-            eh = None if eh is None else np.where(kept, eh, 0.0)
-        weighted_loss = np.where(kept, _dropping_zero(w, el), 0.0)
+        # an omitted element has weight 0, and a zero weight removes the element entirely
+        omit = nan_policy == NAN_POLICIES["omit"]
+        wk = np.where(nan, 0.0, w) if omit else np.broadcast_to(w, (n, k))
+        weighted_loss = _dropping_zero(wk, el)
         if grad is not None:
-            grad.reshape(n, k)[...] = _dropping_zero(w * grad_scale, eg)
+            grad.reshape(n, k)[...] = _dropping_zero(wk * grad_scale, eg)
         if hess is not None and eh is not None:
-            hess.reshape(n, k)[...] = _dropping_zero(w, eh)
+            hess.reshape(n, k)[...] = _dropping_zero(wk, eh)
         if loss is not None:
             loss.reshape(n, k)[...] = weighted_loss
         loss_sum = float(np.sum(weighted_loss))
-        weight_sum = float(np.sum(w * kept))
-    return loss_sum, weight_sum, bad_label, bad_pred, nan_pred
+        weight_sum = float(np.sum(wk))
+    return loss_sum, weight_sum, bad_label, bad_pred, nan_pred, bad_label_value, bad_pred_value
 
 
 _functions = make_functions(binary_kernel, __name__)
