@@ -1,19 +1,46 @@
 """Build the C kernel and its Cython wrapper; all metadata lives in pyproject.toml."""
 
 import os
+import subprocess
 import sys
+import sysconfig
+import tempfile
 
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-CSRC = ["csrc/binary.c", "csrc/dispatch.c"]
+# binary*.c: the same kernels compiled for each SIMD target; dispatch.c picks one at import.
+CSRC = ["csrc/binary.c", "csrc/binary_avx2.c", "csrc/binary_avx512.c", "csrc/dispatch.c"]
+
+
+def _compiler_accepts(flag: str) -> bool:
+    """Whether the C compiler Python was built with compiles and links a program with flag."""
+    cc = (sysconfig.get_config_var("CC") or "cc").split()
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "t.c")
+        with open(src, "w") as f:
+            f.write("#include <omp.h>\nint main(void) { return omp_get_max_threads() < 1; }\n")
+        cmd = [*cc, flag, src, "-o", os.path.join(tmp, "t")]
+        try:
+            return subprocess.run(cmd, capture_output=True, check=False).returncode == 0
+        except OSError:
+            return False
+
 
 if sys.platform == "win32":
-    extra_compile_args = ["/O2"]
+    compile_args = ["/O2", "/fp:precise", "/openmp"]
+    link_args: list[str] = []
 else:
-    # -fno-math-errno lets exp/log be inlined or vectorised; no -ffast-math: it breaks inf/NaN rules.
-    extra_compile_args = ["-O3", "-std=c99", "-fno-math-errno", "-Wall", "-Wextra"]
+    # -ffp-contract=off: no fused multiply-add behind our back, so every path rounds alike;
+    # -fno-math-errno and -fno-trapping-math (no errno, no FP exception flags: results are
+    # unchanged) let selects with arithmetic vectorise; never -ffast-math (inf/NaN rules).
+    compile_args = ["-O3", "-std=c99", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math",
+                    "-Wall", "-Wextra"]
+    link_args = []
+    if os.environ.get("CROSSENT_NO_OPENMP") != "1" and _compiler_accepts("-fopenmp"):
+        compile_args.append("-fopenmp")
+        link_args.append("-fopenmp")
 
 extensions = [
     Extension(
@@ -21,7 +48,10 @@ extensions = [
         sources=["src/crossent/_core.pyx", *CSRC],
         include_dirs=["csrc", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
-        extra_compile_args=extra_compile_args,
+        extra_compile_args=compile_args,
+        extra_link_args=link_args,
+        depends=["csrc/crossent.h", "csrc/vecmath.h", "csrc/kernel_common.h",
+                 "csrc/binary_kernel.h"],
     )
 ]
 

@@ -29,9 +29,12 @@ enum ce_nan_policy {
     CE_NAN_OMIT = 2       /* no loss, no weight, zero gradient */
 };
 
-/* Number of elements summed naively in double before the partial sum joins the compensated
- * total; fixed so that the reduced loss does not depend on how the work is split. */
+/* Elements of one vectorised run, summed in a fixed order before joining a compensated total. */
 #define CE_BLOCK 1024
+/* Elements of one unit of work for a thread: fixed, so the sum order does not depend on threads. */
+#define CE_CHUNK 32768
+/* Below this many elements a pass never starts threads: it would spend more starting them. */
+#define CE_THREAD_MIN 131072
 
 /* One binary cross-entropy pass over an (n, k) C-contiguous array.
  * y_pred, y_true, grad, hess and loss all have the element type of the function called
@@ -51,6 +54,7 @@ typedef struct {
     void *grad;                  /* (n, k) output or NULL */
     void *hess;                  /* (n, k) output or NULL; CE_LOGIT only */
     void *loss;                  /* (n, k) per-element weighted loss output, or NULL */
+    int n_threads;               /* >= 1; the result does not depend on it */
 } ce_binary_args;
 
 typedef struct {
@@ -70,6 +74,24 @@ int ce_binary_f64(int kind, const ce_binary_args *args, ce_status *status);
 
 /* Short description of the build ("gcc 12.2.0"), for show_config(). */
 const char *ce_compiler(void);
+
+/* 1 when built with OpenMP (threads), else 0. */
+int ce_openmp(void);
+
+/* Choose the SIMD path: "" or NULL for the best this CPU runs, else "generic", "avx2",
+ * "avx512" (x86-64) or "neon" (aarch64). Returns 0, -1 for an unknown name, -2 when this
+ * CPU or build cannot run it. Called once at import, before any pass. */
+int ce_select_path(const char *name);
+
+/* The path in use ("generic", "avx2", "avx512", "neon"). */
+const char *ce_path(void);
+
+/* Comma-separated paths this CPU and build can run, best last. */
+const char *ce_paths_available(void);
+
+/* vecmath.h on one path, for measuring it: func 0..3 = exp, expm1, log, log1p; f32 != 0 for the
+ * float versions (x and y are then float arrays). */
+void ce_vecmath_eval(int func, int f32, const void *x, void *y, ptrdiff_t n);
 
 #ifdef __cplusplus
 }

@@ -208,15 +208,25 @@ def test_nan_policies(api, dtype):
     assert total == pytest.approx(3 * expected, rel=1e-6)
 
 
+@pytest.mark.parametrize("shape", [(300_000,), (70_000, 3)])
 @pytest.mark.parametrize("kind", KINDS)
-def test_threads_and_runs_are_bit_identical(api, kind):
+def test_threads_and_runs_are_bit_identical(api, kind, shape, dtype):
+    # large enough that the kernel starts threads (and cuts several chunks)
     rng = np.random.default_rng(10)
-    y, x = random_binary(rng, (5000, 3), np.float64, kind)
-    results = [api.binary_cross_entropy_with_grad(y, x, kind=kind, n_threads=t)
-               for t in (1, 2, -1, 1)]
-    for loss, grad in results[1:]:
-        assert loss == results[0][0]
-        np.testing.assert_array_equal(grad, results[0][1])
+    y, x = random_binary(rng, shape, dtype, kind)
+    w = rng.random(shape[0])
+    runs = [api.binary_cross_entropy_with_grad(y, x, kind=kind, sample_weight=w, n_threads=t)
+            for t in (1, 2, 3, -1, 1)]
+    for loss, grad in runs[1:]:
+        assert loss == runs[0][0]
+        np.testing.assert_array_equal(grad, runs[0][1])
+    none = [api.binary_cross_entropy(y, x, kind=kind, reduction="none", n_threads=t)
+            for t in (1, 2)]
+    np.testing.assert_array_equal(none[0], none[1])
+    if kind == "logit":
+        gh = [api.binary_logistic_grad_hess(y, x, n_threads=t) for t in (1, 2)]
+        np.testing.assert_array_equal(gh[0][0], gh[1][0])
+        np.testing.assert_array_equal(gh[0][1], gh[1][1])
 
 
 def test_lists_compute_as_float64(api):

@@ -23,7 +23,7 @@ __all__ = [
 
 
 def _select_backend() -> tuple[str, object]:
-    """(backend name, binary kernel), from CROSSENT_BACKEND and what imports."""
+    """(backend name, binary kernel), from CROSSENT_BACKEND, CROSSENT_CPU and what imports."""
     requested = os.environ.get("CROSSENT_BACKEND", "").strip().lower()
     if requested not in ("", "auto", "c", "numpy"):
         raise ImportError(
@@ -43,7 +43,12 @@ def _select_backend() -> tuple[str, object]:
                 stacklevel=3,
             )
         else:
-            return "c-generic", _core.binary
+            cpu = os.environ.get("CROSSENT_CPU", "").strip().lower()
+            try:
+                path = _core.select_path(cpu)
+            except ValueError as exc:
+                raise ImportError(f"CROSSENT_CPU={cpu!r}: {exc}") from None
+            return f"c-{path}", _core.binary
     from .reference import binary_kernel
 
     return "numpy", binary_kernel

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import operator
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -70,7 +71,20 @@ def _index(flat: int, shape: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]"
 
 
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+_USABLE_CORES = _usable_cores()
+
+
 def _n_threads(n_threads: object) -> int:
+    """The number of threads to use: n_threads itself, or the usable cores for -1."""
+    if n_threads == 1 and type(n_threads) is int:
+        return 1
     try:
         value = operator.index(n_threads)  # type: ignore[arg-type]
     except TypeError:
@@ -79,7 +93,7 @@ def _n_threads(n_threads: object) -> int:
         raise ValueError(
             f"n_threads must be a positive integer or -1 (all cores); got {n_threads!r}"
         )
-    return value
+    return _USABLE_CORES if value == -1 else value
 
 
 def _real_scalar(name: str, value: object) -> float:
@@ -310,7 +324,7 @@ def make_functions(kernel: Kernel, module: str) -> dict[str, Callable[..., Any]]
         _choice("kind", kind, KINDS)
         _choice("reduction", reduction, REDUCTIONS)
         _choice("nan_policy", nan_policy, NAN_POLICIES)
-        _n_threads(n_threads)
+        threads = _n_threads(n_threads)
         kind_code = KINDS[kind]  # type: ignore[index]
         policy = NAN_POLICIES[nan_policy]  # type: ignore[index]
         smoothing = _real_scalar("label_smoothing", label_smoothing)
@@ -351,7 +365,7 @@ def make_functions(kernel: Kernel, module: str) -> dict[str, Callable[..., Any]]
         loss = np.empty(yp.shape, dtype) if reduction == "none" else None
         if yp.size:
             status = kernel(kind_code, n, k, yp, yt, sw, pw, smoothing, lo, hi, scale, policy,
-                            grad, None, loss)
+                            grad, None, loss, threads)
             _raise_for_status(status, kind_code, policy, yt, yp, "y_pred")
             loss_sum = status[0]
         else:
@@ -505,7 +519,7 @@ def make_functions(kernel: Kernel, module: str) -> dict[str, Callable[..., Any]]
         >>> grad.tolist(), hess.tolist()
         ([-0.5, 0.5], [0.25, 0.25])
         """
-        _n_threads(n_threads)
+        threads = _n_threads(n_threads)
         yp0, yp, yt0, yt, dtype, n, k = _prepare_binary(y_true, logits, "logits")
         sw = None if sample_weight is None else _sample_weight(sample_weight, yp, k)[0]
         pw = None if pos_weight is None else _pos_weight(pos_weight, yp, k)
@@ -518,7 +532,7 @@ def make_functions(kernel: Kernel, module: str) -> dict[str, Callable[..., Any]]
             raise ValueError("grad_out and hess_out overlap; they must be different arrays")
         if yp.size:
             status = kernel(_LOGIT, n, k, yp, yt, sw, pw, 0.0, 0.0, 0.0, 1.0, 0, grad, hess,
-                            None)
+                            None, threads)
             _raise_for_status(status, _LOGIT, 0, yt, yp, "logits")
         return grad, hess
 

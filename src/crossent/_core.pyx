@@ -25,6 +25,7 @@ cdef extern from "crossent.h" nogil:
         void *grad
         void *hess
         void *loss
+        int n_threads
 
     ctypedef struct ce_status:
         double loss_sum
@@ -38,6 +39,11 @@ cdef extern from "crossent.h" nogil:
     int ce_binary_f32(int kind, const ce_binary_args *args, ce_status *status)
     int ce_binary_f64(int kind, const ce_binary_args *args, ce_status *status)
     const char *ce_compiler()
+    int ce_openmp()
+    int ce_select_path(const char *name)
+    const char *ce_path()
+    const char *ce_paths_available()
+    void ce_vecmath_eval(int func, int f32, const void *x, void *y, ptrdiff_t n)
 
 # Elements below which the GIL is kept: releasing and re-taking it costs ~0.1 us here, a few
 # percent of a pass this long (docs/decisions.md has the measurement).
@@ -45,7 +51,34 @@ cdef enum:
     GIL_RELEASE_SIZE = 2048
 
 compiler = ce_compiler().decode()
-openmp = False
+openmp = bool(ce_openmp())
+paths_available = tuple(ce_paths_available().decode().split(","))
+
+
+def select_path(str name):
+    """Use SIMD path ``name`` ("" for the best this CPU runs); returns the path in use."""
+    cdef bytes raw = name.encode()
+    cdef int rc = ce_select_path(raw)
+    if rc == -1:
+        raise ValueError(f"unknown SIMD path {name!r}; this build has {', '.join(paths_available)}"
+                         " and perhaps others this CPU cannot run")
+    if rc == -2:
+        raise ValueError(f"this CPU cannot run the {name!r} path; it can run "
+                         f"{', '.join(paths_available)}")
+    return ce_path().decode()
+
+
+def vecmath(str func, x):
+    """vecmath.h's exp, expm1, log or log1p on the active path, elementwise (for measuring)."""
+    cdef int code = ("exp", "expm1", "log", "log1p").index(func)
+    cdef int typenum = cnp.PyArray_TYPE(<cnp.ndarray>x)
+    cdef ptrdiff_t size = cnp.PyArray_SIZE(<cnp.ndarray>x)
+    cdef cnp.ndarray y = cnp.PyArray_SimpleNew(1, [size], typenum)
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise TypeError("float32 or float64 expected")
+    ce_vecmath_eval(code, typenum == cnp.NPY_FLOAT32, _data(x, typenum, size, False, "x"),
+                    cnp.PyArray_DATA(y), size)
+    return y
 
 
 cdef void *_data(object a, int typenum, ptrdiff_t size, bint writeable, str name) except NULL:
@@ -64,7 +97,7 @@ cdef void *_data(object a, int typenum, ptrdiff_t size, bint writeable, str name
 
 def binary(int kind, ptrdiff_t n, ptrdiff_t k, y_pred, y_true, sample_weight, pos_weight,
            double label_smoothing, double clip_lo, double clip_hi, double grad_scale,
-           int nan_policy, grad, hess, loss):
+           int nan_policy, grad, hess, loss, int n_threads=1):
     """One binary pass; returns (loss_sum, weight_sum, bad_label, bad_pred, nan_pred,
     bad_label_value, bad_pred_value).
 
@@ -98,6 +131,7 @@ def binary(int kind, ptrdiff_t n, ptrdiff_t k, y_pred, y_true, sample_weight, po
     a.grad = NULL if grad is None else _data(grad, typenum, size, True, "grad")
     a.hess = NULL if hess is None else _data(hess, typenum, size, True, "hess")
     a.loss = NULL if loss is None else _data(loss, typenum, size, True, "loss")
+    a.n_threads = n_threads if n_threads > 0 else 1
     if size >= GIL_RELEASE_SIZE:
         with nogil:
             if typenum == cnp.NPY_FLOAT32:
@@ -108,7 +142,9 @@ def binary(int kind, ptrdiff_t n, ptrdiff_t k, y_pred, y_true, sample_weight, po
         rc = ce_binary_f32(kind, &a, &st)
     else:
         rc = ce_binary_f64(kind, &a, &st)
+    if rc == -2:
+        raise MemoryError("crossent: could not allocate the per-chunk results")
     if rc != 0:
-        raise ValueError(f"internal error: unknown kind {kind}")
+        raise ValueError(f"internal error: bad kind {kind} or outputs")
     return (st.loss_sum, st.weight_sum, st.bad_label, st.bad_pred, st.nan_pred,
             st.bad_label_value, st.bad_pred_value)

@@ -90,8 +90,10 @@ def binary_kernel(
     grad: np.ndarray | None,
     hess: np.ndarray | None,
     loss: np.ndarray | None,
+    n_threads: int = 1,
 ) -> tuple[float, float, int, int, int, float, float]:
-    """The binary pass in numpy, with the contract of ``crossent._core.binary``."""
+    """The binary pass in numpy, with the contract of ``crossent._core.binary`` (serial: numpy
+    is single-threaded here, so ``n_threads`` is accepted and ignored)."""
     x = y_pred.reshape(n, k).astype(np.float64)
     y = y_true.reshape(n, k).astype(np.float64)
     bad_label = _first(~((y >= 0) & (y <= 1)))

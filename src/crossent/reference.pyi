@@ -28,4 +28,5 @@ def binary_kernel(
     grad: np.ndarray[Any, Any] | None,
     hess: np.ndarray[Any, Any] | None,
     loss: np.ndarray[Any, Any] | None,
+    n_threads: int = 1,
 ) -> tuple[float, float, int, int, int, float, float]: ...

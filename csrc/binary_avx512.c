@@ -1,0 +1,22 @@
+/* Binary cross-entropy compiled for AVX-512 (F, DQ, VL, BW) with 512-bit vectors (x86-64 only). */
+#if defined(__x86_64__) || defined(_M_X64)
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"))), \
+                             apply_to = function)
+#pragma clang fp contract(fast)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=fast")
+#pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,fma,prefer-vector-width=512")
+#endif
+
+#include "binary_kernel.h"
+
+CE_DEFINE_BINARY(avx512)
+CE_DEFINE_VECMATH_EVAL(avx512)
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
+#else
+typedef int ce_binary_avx512_unused; /* ISO C forbids an empty translation unit */
+#endif

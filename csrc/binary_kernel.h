@@ -1,0 +1,299 @@
+/* The binary cross-entropy pass, written once and compiled once per SIMD target.
+ *
+ * Design: a target file (binary.c, binary_avx2.c, ...) sets its compiler target, includes this
+ * header and expands CE_DEFINE_BINARY(suffix). The per-element maths are the branch-free
+ * functions below on doubles (for float32 data with the shorter _lp polynomials: still far
+ * below half a float ULP); each block of CE_BLOCK elements is one loop with no branch and no
+ * call, which compilers vectorise. Per block, the weighted losses go to a small buffer and are
+ * summed in a fixed order, the blocks of a chunk are combined with compensation, and the chunk
+ * results are combined in chunk order by the driver (dispatch.c): the loss depends on the data
+ * only, not on the number of threads. Validation is counted in the same loop (integer sums);
+ * the index of the first bad element is looked for only when a count is not zero.
+ */
+#ifndef CE_BINARY_KERNEL_H
+#define CE_BINARY_KERNEL_H
+
+#include <math.h>
+#include <stddef.h>
+
+#include "crossent.h"
+#include "kernel_common.h"
+#include "vecmath.h"
+
+/* ln 2: above -ln 2, log(-expm1(a)) is the accurate form of log(1 - e^a); below, log1p(-exp(a)). */
+#define CE_LN2 0.693147180559945309417232121458176568
+
+/* What a pass computes, besides the loss sum: bit flags known at compile time in each loop. */
+#define CE_WANT_GRAD 1
+#define CE_WANT_LOSS 2
+#define CE_WANT_HESS 4
+
+typedef struct {
+    double loss, grad, hess;
+} ce_elem;
+
+/* Logit x, label y, positive weight pw; lw = 1 + (pw - 1) y; e = e^-|x|.
+ *   loss = (1 - y) x + lw log1p(e)      for x >= 0
+ *        = -pw y x   + lw log1p(e)      for x < 0      (sums of non-negative terms)
+ *   grad = (1 - y) sigma(x) - pw y sigma(-x)           (no 1 - sigma: nothing cancels)
+ *   hess = lw e / (1 + e)^2
+ * A zero coefficient of x is a zero term, so infinite logits give 0 or +inf, never NaN. */
+CE_INLINE ce_elem ce_binary_logit(double x, double y, double pw, int lp)
+{
+    ce_elem r;
+    const double e = ce_exp_impl(-fabs(x), lp);
+    const double d = 1.0 + e;
+    /* lp (float32 data): one division; double data: each quotient rounded once */
+    const double inv = 1.0 / d;
+    const double sig_near = inv;                  /* sigma(|x|) */
+    const double sig_far = lp ? e * inv : e / d;  /* sigma(-|x|) */
+    const int nonneg = x >= 0.0;
+    const double sig_pos = nonneg ? sig_near : sig_far;
+    const double sig_neg = nonneg ? sig_far : sig_near;
+    const double q = pw * y;
+    const double lw = 1.0 + (pw - 1.0) * y;
+    const double a = nonneg ? 1.0 - y : -q;
+    const double lin = a == 0.0 ? 0.0 : a * x;
+    r.loss = lin + lw * ce_log1p_impl(e, lp);
+    r.grad = (1.0 - y) * sig_pos - q * sig_neg;
+    r.hess = lw * (lp ? sig_far * inv : e / (d * d));
+    return r;
+}
+
+/* Probability p clipped to pc in [lo, hi]:
+ *   loss = -(pw y log pc + (1 - y) log1p(-pc)),  grad = (1 - y) / (1 - pc) - pw y / pc.
+ * A term whose label coefficient is zero is dropped, so eps = 0 gives no 0 * inf. */
+CE_INLINE ce_elem ce_binary_probability(double p, double y, double pw, double lo, double hi, int lp)
+{
+    ce_elem r;
+    const double pc = p < lo ? lo : (p > hi ? hi : p);
+    const double q = pw * y;
+    const double m = 1.0 - y;
+    const double pos = q == 0.0 ? 0.0 : q * ce_log_impl(pc, lp);
+    const double neg = m == 0.0 ? 0.0 : m * ce_log1p_impl(-pc, lp);
+    r.loss = -(pos + neg);
+    r.grad = (m == 0.0 ? 0.0 : m / (1.0 - pc)) - (q == 0.0 ? 0.0 : q / pc);
+    r.hess = 0.0;
+    return r;
+}
+
+/* Log-probability a <= 0 clipped to ac in [lo, hi]; log(1 - e^a) without cancellation:
+ *   loss = -(pw y ac + (1 - y) log1mexp(ac)),  grad = (1 - y) / expm1(-ac) - pw y.
+ * (0.0 - ac) rather than -ac keeps expm1's argument +0 at ac = -0, so the gradient at
+ * a = 0 (reachable only with eps = 0) is +inf, as the limit says. */
+CE_INLINE ce_elem ce_binary_log_probability(double a, double y, double pw, double lo, double hi,
+                                            int lp)
+{
+    ce_elem r;
+    const double ac = a < lo ? lo : (a > hi ? hi : a);
+    const double q = pw * y;
+    const double m = 1.0 - y;
+    const int near0 = ac > -CE_LN2;
+    const double log1mexp = near0 ? ce_log_impl(-ce_expm1_impl(ac, lp), lp)
+                                  : ce_log1p_impl(-ce_exp_impl(ac, lp), lp);
+    const double pos = q == 0.0 ? 0.0 : q * ac;
+    const double neg = m == 0.0 ? 0.0 : m * log1mexp;
+    r.loss = -(pos + neg);
+    r.grad = (m == 0.0 ? 0.0 : m / ce_expm1_impl(0.0 - ac, lp)) - q;
+    r.hess = 0.0;
+    return r;
+}
+
+/* Weights for one contiguous run of elements: a weight per element (k = 1: one per row) with
+ * one pos_weight, or one weight (the row's) with a pos_weight per element (k > 1). Which of the
+ * two is a compile-time argument of ce_binary_run, so the loop has no test on it. */
+typedef struct {
+    const double *w; /* per element (k = 1) */
+    double w1;       /* the row's (k > 1) */
+    const double *pw; /* per element (k > 1) */
+    double pw1;       /* the one (k = 1) */
+} ce_run_weights;
+
+/* The validity of one element: a label in [0, 1]; a prediction in the domain of its kind. */
+CE_INLINE int ce_bad_label(double y) { return !((y >= 0.0) & (y <= 1.0)); }
+CE_INLINE int ce_bad_pred(int kind, double x)
+{
+    return kind == CE_PROBABILITY ? (x < 0.0) | (x > 1.0) : (kind == CE_LOG_PROBABILITY) & (x > 0.0);
+}
+
+/* One run of len <= CE_BLOCK elements starting at flat index i0: validate it (which also brings
+ * it into L1 for the loop after), then compute and store. Returns the run's weighted loss sum;
+ * adds the kept weight and the validation results to *acc. */
+CE_INLINE double ce_binary_run(int kind, int want, int f32, int per_row, const ce_binary_args *a,
+                               ptrdiff_t i0, ptrdiff_t len, ce_run_weights rw, ce_partial *acc)
+{
+    double wloss[CE_BLOCK];
+    double wkept[CE_BLOCK];
+    const float *xf = (const float *)a->y_pred + i0, *yf = (const float *)a->y_true + i0;
+    const double *xd = (const double *)a->y_pred + i0, *yd = (const double *)a->y_true + i0;
+    float *gf = (float *)a->grad + i0, *hf = (float *)a->hess + i0, *lf = (float *)a->loss + i0;
+    double *gd = (double *)a->grad + i0, *hd = (double *)a->hess + i0, *ld = (double *)a->loss + i0;
+    const double s = a->label_smoothing, lo = a->clip_lo, hi = a->clip_hi, gs = a->grad_scale;
+    const int omit = a->nan_policy == CE_NAN_OMIT;
+    ptrdiff_t bad_label = 0, bad_pred = 0, nan_pred = 0;
+    for (ptrdiff_t t = 0; t < len; ++t) {
+        const double x = f32 ? (double)xf[t] : xd[t];
+        const double y = f32 ? (double)yf[t] : yd[t];
+        bad_label += ce_bad_label(y);
+        bad_pred += ce_bad_pred(kind, x);
+        nan_pred += x != x;
+    }
+    if (bad_label | bad_pred | nan_pred) {
+        /* before anything is written: out may be y_pred */
+        for (ptrdiff_t t = 0; t < len; ++t) {
+            const double x = f32 ? (double)xf[t] : xd[t];
+            const double y = f32 ? (double)yf[t] : yd[t];
+            if (acc->bad_label < 0 && ce_bad_label(y)) {
+                acc->bad_label = i0 + t;
+                acc->bad_label_value = y;
+            }
+            if (acc->bad_pred < 0 && ce_bad_pred(kind, x)) {
+                acc->bad_pred = i0 + t;
+                acc->bad_pred_value = x;
+            }
+            if (acc->nan_pred < 0 && x != x)
+                acc->nan_pred = i0 + t;
+        }
+        acc->n_bad_label += bad_label;
+        acc->n_bad_pred += bad_pred;
+        acc->n_nan_pred += nan_pred;
+    }
+    for (ptrdiff_t t = 0; t < len; ++t) {
+        const double x = f32 ? (double)xf[t] : xd[t];
+        const double y0 = f32 ? (double)yf[t] : yd[t];
+        const double w = per_row ? rw.w[t] : rw.w1;
+        const double pw = per_row ? rw.pw1 : rw.pw[t];
+        /* an omitted element has weight 0, and a zero weight removes the element entirely,
+         * even where its loss is inf or NaN */
+        const double wk = (omit && x != x) ? 0.0 : w;
+        const double y = y0 * (1.0 - s) + 0.5 * s;
+        ce_elem e;
+        if (kind == CE_LOGIT)
+            e = ce_binary_logit(x, y, pw, f32);
+        else if (kind == CE_PROBABILITY)
+            e = ce_binary_probability(x, y, pw, lo, hi, f32);
+        else
+            e = ce_binary_log_probability(x, y, pw, lo, hi, f32);
+        const double l = wk == 0.0 ? 0.0 : wk * e.loss;
+        wloss[t] = l;
+        wkept[t] = wk;
+        if (want & CE_WANT_GRAD) {
+            const double c = wk * gs;
+            const double g = c == 0.0 ? 0.0 : c * e.grad;
+            if (f32)
+                gf[t] = (float)g;
+            else
+                gd[t] = g;
+        }
+        if (want & CE_WANT_HESS) {
+            const double h = wk == 0.0 ? 0.0 : wk * e.hess;
+            if (f32)
+                hf[t] = (float)h;
+            else
+                hd[t] = h;
+        }
+        if (want & CE_WANT_LOSS) {
+            if (f32)
+                lf[t] = (float)l;
+            else
+                ld[t] = l;
+        }
+    }
+    {
+        const double wsum = ce_sum_block(wkept, len);
+        ce_add_compensated(&acc->weight_sum, &acc->weight_comp, wsum);
+    }
+    return ce_sum_block(wloss, len);
+}
+
+/* Rows [r0, r1) of the pass: every output element of those rows, and their partial result. */
+CE_INLINE void ce_binary_rows(int kind, int want, int f32, const ce_binary_args *a, ptrdiff_t r0,
+                              ptrdiff_t r1, ce_partial *out)
+{
+    const ptrdiff_t k = a->k;
+    double sum = 0.0, comp = 0.0;
+    out->weight_sum = out->weight_comp = 0.0;
+    out->n_bad_label = out->n_bad_pred = out->n_nan_pred = 0;
+    out->bad_label = out->bad_pred = out->nan_pred = -1;
+    out->bad_label_value = out->bad_pred_value = 0.0;
+    if (k == 1) {
+        const double pw1 = a->pos_weight ? a->pos_weight[0] : 1.0;
+        for (ptrdiff_t i = r0; i < r1; i += CE_BLOCK) {
+            const ptrdiff_t len = r1 - i < CE_BLOCK ? r1 - i : CE_BLOCK;
+            ce_run_weights rw = {a->sample_weight ? a->sample_weight + i : ce_ones, 1.0, NULL, pw1};
+            ce_add_compensated(&sum, &comp, ce_binary_run(kind, want, f32, 1, a, i, len, rw, out));
+        }
+    } else {
+        double block_sum = 0.0;
+        ptrdiff_t in_block = 0;
+        for (ptrdiff_t i = r0; i < r1; ++i) {
+            const double w = a->sample_weight ? a->sample_weight[i] : 1.0;
+            for (ptrdiff_t j = 0; j < k; j += CE_BLOCK) {
+                const ptrdiff_t len = k - j < CE_BLOCK ? k - j : CE_BLOCK;
+                ce_run_weights rw = {NULL, w, a->pos_weight ? a->pos_weight + j : ce_ones, 1.0};
+                block_sum += ce_binary_run(kind, want, f32, 0, a, i * k + j, len, rw, out);
+                in_block += len;
+                if (in_block >= CE_BLOCK) {
+                    ce_add_compensated(&sum, &comp, block_sum);
+                    block_sum = 0.0;
+                    in_block = 0;
+                }
+            }
+        }
+        ce_add_compensated(&sum, &comp, block_sum);
+    }
+    out->loss_sum = sum;
+    out->loss_comp = comp;
+}
+
+/* One exported function per (target, dtype): the compile-time arguments are fixed in each
+ * switch arm, so every arm is its own specialised, vectorised loop. */
+#define CE_BINARY_ARMS(KIND, F32)                                                                \
+    switch (want) {                                                                              \
+    case CE_WANT_GRAD: ce_binary_rows(KIND, CE_WANT_GRAD, F32, a, r0, r1, out); break;           \
+    case CE_WANT_LOSS: ce_binary_rows(KIND, CE_WANT_LOSS, F32, a, r0, r1, out); break;           \
+    case CE_WANT_GRAD | CE_WANT_LOSS:                                                            \
+        ce_binary_rows(KIND, CE_WANT_GRAD | CE_WANT_LOSS, F32, a, r0, r1, out); break;           \
+    case CE_WANT_GRAD | CE_WANT_HESS:                                                            \
+        ce_binary_rows(KIND, CE_WANT_GRAD | CE_WANT_HESS, F32, a, r0, r1, out); break;           \
+    default: ce_binary_rows(KIND, 0, F32, a, r0, r1, out); break;                                \
+    }
+
+#define CE_DEFINE_BINARY_DTYPE(SUFFIX, DT, F32)                                                  \
+    void ce_binary_rows_##DT##_##SUFFIX(int kind, int want, const ce_binary_args *a,            \
+                                        ptrdiff_t r0, ptrdiff_t r1, ce_partial *out);            \
+    void ce_binary_rows_##DT##_##SUFFIX(int kind, int want, const ce_binary_args *a,            \
+                                        ptrdiff_t r0, ptrdiff_t r1, ce_partial *out)             \
+    {                                                                                            \
+        if (kind == CE_LOGIT) {                                                                  \
+            CE_BINARY_ARMS(CE_LOGIT, F32)                                                        \
+        } else if (kind == CE_PROBABILITY) {                                                     \
+            CE_BINARY_ARMS(CE_PROBABILITY, F32)                                                  \
+        } else {                                                                                 \
+            CE_BINARY_ARMS(CE_LOG_PROBABILITY, F32)                                              \
+        }                                                                                        \
+    }
+
+#define CE_DEFINE_BINARY(SUFFIX)                                                                 \
+    CE_DEFINE_BINARY_DTYPE(SUFFIX, f32, 1)                                                       \
+    CE_DEFINE_BINARY_DTYPE(SUFFIX, f64, 0)
+
+/* vecmath.h on this target, for the measuring tools and tests. */
+#define CE_DEFINE_VECMATH_EVAL(SUFFIX)                                                           \
+    void ce_vecmath_eval_##SUFFIX(int func, int f32, const void *x, void *y, ptrdiff_t n);      \
+    void ce_vecmath_eval_##SUFFIX(int func, int f32, const void *x, void *y, ptrdiff_t n)       \
+    {                                                                                            \
+        for (ptrdiff_t i = 0; i < n; ++i) {                                                      \
+            if (f32) {                                                                           \
+                const float v = ((const float *)x)[i];                                           \
+                ((float *)y)[i] = func == 0 ? ce_expf(v) : func == 1 ? ce_expm1f(v)               \
+                                : func == 2 ? ce_logf(v) : ce_log1pf(v);                          \
+            } else {                                                                             \
+                const double v = ((const double *)x)[i];                                         \
+                ((double *)y)[i] = func == 0 ? ce_exp(v) : func == 1 ? ce_expm1(v)                \
+                                 : func == 2 ? ce_log(v) : ce_log1p(v);                           \
+            }                                                                                    \
+        }                                                                                        \
+    }
+
+#endif /* CE_BINARY_KERNEL_H */

@@ -1,0 +1,56 @@
+/* What every kernel file shares: inlining, fixed-order block sums, the partial result of a range.
+ * Plain C99; included by each SIMD target's translation unit. */
+#ifndef CE_KERNEL_COMMON_H
+#define CE_KERNEL_COMMON_H
+
+#include <math.h>
+#include <stddef.h>
+
+#include "crossent.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CE_INLINE static inline __attribute__((always_inline))
+#else
+#define CE_INLINE static inline
+#endif
+
+/* CE_BLOCK ones: the weights of a run that has none, read like any weight array. */
+extern const double ce_ones[CE_BLOCK];
+
+/* Counts and first offenders of one range; the driver keeps the earliest over ranges. */
+typedef struct {
+    double loss_sum, loss_comp;     /* compensated sum of w * loss */
+    double weight_sum, weight_comp; /* compensated sum of w over the kept elements */
+    ptrdiff_t n_bad_label, n_bad_pred, n_nan_pred;
+    ptrdiff_t bad_label, bad_pred, nan_pred; /* first flat index, or -1 */
+    double bad_label_value, bad_pred_value;
+} ce_partial;
+
+/* Neumaier's compensated addition of v to (*sum, *comp). */
+CE_INLINE void ce_add_compensated(double *sum, double *comp, double v)
+{
+    const double t = *sum + v;
+    if (fabs(*sum) >= fabs(v))
+        *comp += (*sum - t) + v;
+    else
+        *comp += (v - t) + *sum;
+    *sum = t;
+}
+
+/* Sum of len <= CE_BLOCK doubles in a fixed order (four interleaved partial sums). */
+CE_INLINE double ce_sum_block(const double *v, ptrdiff_t len)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    ptrdiff_t t = 0;
+    for (; t + 4 <= len; t += 4) {
+        s0 += v[t];
+        s1 += v[t + 1];
+        s2 += v[t + 2];
+        s3 += v[t + 3];
+    }
+    for (; t < len; ++t)
+        s0 += v[t];
+    return (s0 + s1) + (s2 + s3);
+}
+
+#endif /* CE_KERNEL_COMMON_H */

@@ -1,0 +1,137 @@
+"""SIMD paths: each one the CPU can run meets the accuracy targets; CROSSENT_CPU forces one."""
+
+import os
+import subprocess
+import sys
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+import crossent
+from crossent._accuracy import max_ulp, ulp_error
+
+core = pytest.importorskip("crossent._core") if crossent.backend != "numpy" else None
+pytestmark = pytest.mark.skipif(core is None, reason="the C extension is not in use")
+PATHS = list(core.paths_available) if core is not None else []
+
+
+@pytest.fixture(params=PATHS)
+def path(request):
+    """Switch the process to one SIMD path for the test, then back."""
+    before = crossent.backend.removeprefix("c-")
+    assert core.select_path(request.param) == request.param
+    try:
+        yield request.param
+    finally:
+        core.select_path(before)
+
+
+def test_the_best_path_is_chosen():
+    if os.environ.get("CROSSENT_CPU"):
+        pytest.skip("a path is forced")
+    assert crossent.backend == f"c-{PATHS[-1]}"
+    assert PATHS[0] in ("generic", "neon")
+
+
+@pytest.mark.parametrize("kind", ["logit", "probability", "log_probability"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_accuracy_on_every_path(path, kind, dtype):
+    for pos_weight, limit in ((None, 2.0), (3.0, 3.0)):
+        worst = max_ulp(crossent, kind, dtype, pos_weight=pos_weight)
+        assert worst["loss"] <= limit and worst["grad"] <= limit, (path, worst)
+        assert worst.get("hess", 0.0) <= 4.0, (path, worst)
+
+
+def test_paths_agree(path):
+    rng = np.random.default_rng(30)
+    x = rng.standard_normal((3000, 2)) * 20
+    y = (rng.random((3000, 2)) < 0.5).astype(np.float64)
+    w = rng.random(3000)
+    got = crossent.binary_cross_entropy_with_grad(y, x, kind="logit", sample_weight=w,
+                                                  pos_weight=[2.0, 0.5])
+    core.select_path(PATHS[0])
+    want = crossent.binary_cross_entropy_with_grad(y, x, kind="logit", sample_weight=w,
+                                                   pos_weight=[2.0, 0.5])
+    core.select_path(path)
+    assert got[0] == pytest.approx(want[0], rel=1e-15)
+    np.testing.assert_allclose(got[1], want[1], rtol=4e-16, atol=1e-300)
+
+
+def _run(code, **env):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=120, check=False)
+
+
+def test_crossent_cpu_forces_a_path():
+    r = _run("import crossent; print(crossent.backend)", CROSSENT_CPU="generic",
+             CROSSENT_BACKEND="")
+    assert r.returncode == 0 and r.stdout.strip() in ("c-generic", "c-neon"), r.stderr
+
+
+def test_crossent_cpu_rejects_unknown_and_unsupported_paths():
+    r = _run("import crossent", CROSSENT_CPU="sse9", CROSSENT_BACKEND="")
+    assert r.returncode != 0 and "unknown SIMD path 'sse9'" in r.stderr
+    unsupported = [p for p in ("avx2", "avx512") if p not in PATHS]
+    if unsupported:
+        r = _run("import crossent", CROSSENT_CPU=unsupported[0], CROSSENT_BACKEND="")
+        assert r.returncode != 0 and "this CPU cannot run" in r.stderr
+
+
+# vecmath.h, measured on each path: float32 against numpy's float64 functions (errors far
+# below a float ULP), float64 against mpmath at 40 digits.
+FUNCS = {"exp": (np.exp, mp.exp), "expm1": (np.expm1, mp.expm1), "log": (np.log, mp.log),
+         "log1p": (np.log1p, mp.log1p)}
+
+
+def _float32_sweep(stride=4099):
+    bits = np.arange(0, 2**32, stride, dtype=np.uint64).astype(np.uint32)
+    return bits.view(np.float32)
+
+
+@pytest.mark.parametrize("func", list(FUNCS))
+def test_vecmath_float32(path, func):
+    x = _float32_sweep()
+    with np.errstate(all="ignore"):
+        want = FUNCS[func][0](x.astype(np.float64))
+        got = core.vecmath(func, x).astype(np.float64)
+        fin = np.isfinite(want) & (np.abs(want) <= np.finfo(np.float32).max)
+        ulp = np.spacing(np.abs(want[fin]).astype(np.float32)).astype(np.float64)
+        err = np.abs(got[fin] - want[fin]) / ulp
+    assert err.max() <= 1.0, (func, x[fin][np.argmax(err)])
+    # outside the finite range: same inf / NaN / overflow as the exact answer
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(got[~fin], want[~fin].astype(np.float32))
+
+
+@pytest.mark.parametrize("func", list(FUNCS))
+def test_vecmath_float64(path, func):
+    rng = np.random.default_rng(31)
+    if func in ("exp", "expm1"):
+        x = np.concatenate([rng.uniform(-750, 710, 1500), rng.uniform(-1, 1, 500)])
+    else:
+        near = rng.uniform(-0.99, 1, 500) + (1.0 if func == "log" else 0.0)
+        x = np.concatenate([np.exp(rng.uniform(-740, 700, 1500)), near])
+    got = core.vecmath(func, x)
+    worst = 0.0
+    with mp.workdps(40):
+        for xi, gi in zip(x.tolist(), got.tolist(), strict=True):
+            worst = max(worst, ulp_error(gi, FUNCS[func][1](mp.mpf(xi)), np.float64))
+    assert worst <= 1.5, (func, worst)
+
+
+def test_vecmath_special_values(path):
+    inf, nan = np.inf, np.nan
+    x = np.array([inf, -inf, nan, 0.0, -0.0, 710.0, -746.0, -1.0, -2.0])
+    assert core.vecmath("exp", x)[:7].tolist()[:2] == [inf, 0.0]
+    assert np.isnan(core.vecmath("exp", x)[2])
+    assert core.vecmath("exp", x)[5:7].tolist() == [inf, 0.0]
+    assert core.vecmath("exp", np.array([-745.0]))[0] == 5e-324
+    em1 = core.vecmath("expm1", x)
+    assert em1[0] == inf and em1[1] == -1.0 and np.isnan(em1[2]) and em1[3] == 0.0
+    lg = core.vecmath("log", x)
+    assert lg[0] == inf and np.isnan(lg[1]) and np.isnan(lg[2]) and lg[3] == -inf
+    assert np.isnan(lg[8]) and core.vecmath("log", np.array([5e-324]))[0] == np.log(5e-324)
+    l1p = core.vecmath("log1p", x)
+    assert l1p[0] == inf and np.isnan(l1p[1]) and l1p[7] == -inf and np.isnan(l1p[8])
+    assert core.vecmath("log1p", np.array([1e-300]))[0] == 1e-300
