@@ -32,16 +32,33 @@ typedef struct {
     double loss, grad, hess;
 } ce_elem;
 
-/* Logit x, label y, positive weight pw; lw = 1 + (pw - 1) y; e = e^-|x|.
+/* The transcendental parts of one element, computed for a whole run first (one short loop
+ * per function, which vectorises with independent iterations) and combined after. */
+typedef struct {
+    double *t1, *t2, *t3, *t4; /* arrays of CE_BLOCK: one per function, so loads are contiguous */
+} ce_pre;
+
+/* Logit x, label y, positive weight pw; lw = 1 + (pw - 1) y; e = e^-|x| (t1), log1p(e) (t2).
  *   loss = (1 - y) x + lw log1p(e)      for x >= 0
  *        = -pw y x   + lw log1p(e)      for x < 0      (sums of non-negative terms)
  *   grad = (1 - y) sigma(x) - pw y sigma(-x)           (no 1 - sigma: nothing cancels)
  *   hess = lw e / (1 + e)^2
  * A zero coefficient of x is a zero term, so infinite logits give 0 or +inf, never NaN. */
-CE_INLINE ce_elem ce_binary_logit(double x, double y, double pw, int lp)
+CE_INLINE void ce_logit_pre(double x, const ce_pre *p, ptrdiff_t t, int lp)
+{
+    p->t1[t] = ce_exp_impl(-fabs(x), lp);
+}
+
+CE_INLINE void ce_logit_pre2(const ce_pre *p, ptrdiff_t t, int lp)
+{
+    p->t2[t] = ce_log1p_impl(p->t1[t], lp);
+}
+
+CE_INLINE ce_elem ce_binary_logit(double x, double y, double pw, const ce_pre *p, ptrdiff_t t,
+                                  int lp)
 {
     ce_elem r;
-    const double e = ce_exp_impl(-fabs(x), lp);
+    const double e = p->t1[t];
     const double d = 1.0 + e;
     /* lp (float32 data): one division; double data: each quotient rounded once */
     const double inv = 1.0 / d;
@@ -54,23 +71,38 @@ CE_INLINE ce_elem ce_binary_logit(double x, double y, double pw, int lp)
     const double lw = 1.0 + (pw - 1.0) * y;
     const double a = nonneg ? 1.0 - y : -q;
     const double lin = a == 0.0 ? 0.0 : a * x;
-    r.loss = lin + lw * ce_log1p_impl(e, lp);
+    r.loss = lin + lw * p->t2[t];
     r.grad = (1.0 - y) * sig_pos - q * sig_neg;
     r.hess = lw * (lp ? sig_far * inv : e / (d * d));
     return r;
 }
 
-/* Probability p clipped to pc in [lo, hi]:
+CE_INLINE double ce_clip(double v, double lo, double hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Probability p clipped to pc in [lo, hi]; log pc (t1), log1p(-pc) (t2):
  *   loss = -(pw y log pc + (1 - y) log1p(-pc)),  grad = (1 - y) / (1 - pc) - pw y / pc.
  * A term whose label coefficient is zero is dropped, so eps = 0 gives no 0 * inf. */
-CE_INLINE ce_elem ce_binary_probability(double p, double y, double pw, double lo, double hi, int lp)
+CE_INLINE void ce_probability_pre(double pc, const ce_pre *p, ptrdiff_t t, int lp)
+{
+    p->t1[t] = ce_log_impl(pc, lp);
+}
+
+CE_INLINE void ce_probability_pre2(double pc, const ce_pre *p, ptrdiff_t t, int lp)
+{
+    p->t2[t] = ce_log1p_impl(-pc, lp);
+}
+
+CE_INLINE ce_elem ce_binary_probability(double pc, double y, double pw, const ce_pre *p,
+                                        ptrdiff_t t)
 {
     ce_elem r;
-    const double pc = p < lo ? lo : (p > hi ? hi : p);
     const double q = pw * y;
     const double m = 1.0 - y;
-    const double pos = q == 0.0 ? 0.0 : q * ce_log_impl(pc, lp);
-    const double neg = m == 0.0 ? 0.0 : m * ce_log1p_impl(-pc, lp);
+    const double pos = q == 0.0 ? 0.0 : q * p->t1[t];
+    const double neg = m == 0.0 ? 0.0 : m * p->t2[t];
     r.loss = -(pos + neg);
     r.grad = (m == 0.0 ? 0.0 : m / (1.0 - pc)) - (q == 0.0 ? 0.0 : q / pc);
     r.hess = 0.0;
@@ -78,23 +110,43 @@ CE_INLINE ce_elem ce_binary_probability(double p, double y, double pw, double lo
 }
 
 /* Log-probability a <= 0 clipped to ac in [lo, hi]; log(1 - e^a) without cancellation:
+ * log(-expm1(ac)) above -ln 2 (t1, t3), log1p(-exp(ac)) below (t2, t4 before the log):
  *   loss = -(pw y ac + (1 - y) log1mexp(ac)),  grad = (1 - y) / expm1(-ac) - pw y.
  * (0.0 - ac) rather than -ac keeps expm1's argument +0 at ac = -0, so the gradient at
  * a = 0 (reachable only with eps = 0) is +inf, as the limit says. */
-CE_INLINE ce_elem ce_binary_log_probability(double a, double y, double pw, double lo, double hi,
-                                            int lp)
+CE_INLINE void ce_log_probability_pre(double ac, const ce_pre *p, ptrdiff_t t, int lp)
+{
+    p->t1[t] = ce_expm1_impl(ac, lp);
+}
+
+CE_INLINE void ce_log_probability_pre2(double ac, const ce_pre *p, ptrdiff_t t, int lp)
+{
+    p->t2[t] = ce_exp_impl(ac, lp);
+}
+
+CE_INLINE void ce_log_probability_pre3(double ac, const ce_pre *p, ptrdiff_t t, int lp)
+{
+    /* of -expm1(ac) near 0, of 1 - exp(ac) (as log1p) below */
+    const double near_log = ce_log_impl(-p->t1[t], lp);
+    const double far_log = ce_log1p_impl(-p->t2[t], lp);
+    p->t3[t] = ac > -CE_LN2 ? near_log : far_log;
+}
+
+CE_INLINE void ce_log_probability_pre4(double ac, const ce_pre *p, ptrdiff_t t, int lp)
+{
+    p->t4[t] = ce_expm1_impl(0.0 - ac, lp);
+}
+
+CE_INLINE ce_elem ce_binary_log_probability(double ac, double y, double pw, const ce_pre *p,
+                                            ptrdiff_t t)
 {
     ce_elem r;
-    const double ac = a < lo ? lo : (a > hi ? hi : a);
     const double q = pw * y;
     const double m = 1.0 - y;
-    const int near0 = ac > -CE_LN2;
-    const double log1mexp = near0 ? ce_log_impl(-ce_expm1_impl(ac, lp), lp)
-                                  : ce_log1p_impl(-ce_exp_impl(ac, lp), lp);
     const double pos = q == 0.0 ? 0.0 : q * ac;
-    const double neg = m == 0.0 ? 0.0 : m * log1mexp;
+    const double neg = m == 0.0 ? 0.0 : m * p->t3[t];
     r.loss = -(pos + neg);
-    r.grad = (m == 0.0 ? 0.0 : m / ce_expm1_impl(0.0 - ac, lp)) - q;
+    r.grad = (m == 0.0 ? 0.0 : m / p->t4[t]) - q;
     r.hess = 0.0;
     return r;
 }
@@ -124,6 +176,8 @@ CE_INLINE double ce_binary_run(int kind, int want, int f32, int per_row, const c
 {
     double wloss[CE_BLOCK];
     double wkept[CE_BLOCK];
+    double pre1[CE_BLOCK], pre2[CE_BLOCK], pre3[CE_BLOCK], pre4[CE_BLOCK];
+    const ce_pre pre = {pre1, pre2, pre3, pre4};
     const float *xf = (const float *)a->y_pred + i0, *yf = (const float *)a->y_true + i0;
     const double *xd = (const double *)a->y_pred + i0, *yd = (const double *)a->y_true + i0;
     float *gf = (float *)a->grad + i0, *hf = (float *)a->hess + i0, *lf = (float *)a->loss + i0;
@@ -158,6 +212,27 @@ CE_INLINE double ce_binary_run(int kind, int want, int f32, int per_row, const c
         acc->n_bad_pred += bad_pred;
         acc->n_nan_pred += nan_pred;
     }
+    /* the transcendental functions, one loop each over the run */
+    if (kind == CE_LOGIT) {
+        for (ptrdiff_t t = 0; t < len; ++t)
+            ce_logit_pre(f32 ? (double)xf[t] : xd[t], &pre, t, f32);
+        for (ptrdiff_t t = 0; t < len; ++t)
+            ce_logit_pre2(&pre, t, f32);
+    } else if (kind == CE_PROBABILITY) {
+        for (ptrdiff_t t = 0; t < len; ++t)
+            ce_probability_pre(ce_clip(f32 ? (double)xf[t] : xd[t], lo, hi), &pre, t, f32);
+        for (ptrdiff_t t = 0; t < len; ++t)
+            ce_probability_pre2(ce_clip(f32 ? (double)xf[t] : xd[t], lo, hi), &pre, t, f32);
+    } else {
+        for (ptrdiff_t t = 0; t < len; ++t)
+            ce_log_probability_pre(ce_clip(f32 ? (double)xf[t] : xd[t], lo, hi), &pre, t, f32);
+        for (ptrdiff_t t = 0; t < len; ++t)
+            ce_log_probability_pre2(ce_clip(f32 ? (double)xf[t] : xd[t], lo, hi), &pre, t, f32);
+        for (ptrdiff_t t = 0; t < len; ++t)
+            ce_log_probability_pre3(ce_clip(f32 ? (double)xf[t] : xd[t], lo, hi), &pre, t, f32);
+        for (ptrdiff_t t = 0; t < len; ++t)
+            ce_log_probability_pre4(ce_clip(f32 ? (double)xf[t] : xd[t], lo, hi), &pre, t, f32);
+    }
     for (ptrdiff_t t = 0; t < len; ++t) {
         const double x = f32 ? (double)xf[t] : xd[t];
         const double y0 = f32 ? (double)yf[t] : yd[t];
@@ -169,11 +244,11 @@ CE_INLINE double ce_binary_run(int kind, int want, int f32, int per_row, const c
         const double y = y0 * (1.0 - s) + 0.5 * s;
         ce_elem e;
         if (kind == CE_LOGIT)
-            e = ce_binary_logit(x, y, pw, f32);
+            e = ce_binary_logit(x, y, pw, &pre, t, f32);
         else if (kind == CE_PROBABILITY)
-            e = ce_binary_probability(x, y, pw, lo, hi, f32);
+            e = ce_binary_probability(ce_clip(x, lo, hi), y, pw, &pre, t);
         else
-            e = ce_binary_log_probability(x, y, pw, lo, hi, f32);
+            e = ce_binary_log_probability(ce_clip(x, lo, hi), y, pw, &pre, t);
         const double l = wk == 0.0 ? 0.0 : wk * e.loss;
         wloss[t] = l;
         wkept[t] = wk;

@@ -26,8 +26,8 @@ const double ce_ones[CE_BLOCK] = {
 #define CE_ONE8 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0
 #define CE_ONE64 CE_ONE8, CE_ONE8, CE_ONE8, CE_ONE8, CE_ONE8, CE_ONE8, CE_ONE8, CE_ONE8
     CE_ONE64, CE_ONE64, CE_ONE64, CE_ONE64, CE_ONE64, CE_ONE64, CE_ONE64, CE_ONE64,
-    CE_ONE64, CE_ONE64, CE_ONE64, CE_ONE64, CE_ONE64, CE_ONE64, CE_ONE64, CE_ONE64,
 };
+typedef char ce_ones_has_ce_block_entries[(sizeof ce_ones / sizeof ce_ones[0] == CE_BLOCK) ? 1 : -1];
 
 typedef void (*ce_rows_fn)(int kind, int want, const ce_binary_args *a, ptrdiff_t r0,
                            ptrdiff_t r1, ce_partial *out);

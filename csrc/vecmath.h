@@ -132,7 +132,7 @@ CE_VM double ce_expm1_impl(double x, int lp)
     /* below -60, e^x < 2^-86 and expm1 rounds to -1 */
     const double xc = x > 710.0 ? 710.0 : (x < -60.0 ? -60.0 : x);
     /* k = 0 on |x| < 0.7: that is where 2^k expm1(r) + (2^k - 1) would cancel (k = +-1) */
-    const int wide = xc > -0.7 && xc < 0.7;
+    const int wide = (xc > -0.7) & (xc < 0.7);
     const double kn = (xc * CE_INV_LN2 + CE_SHIFT) - CE_SHIFT;
     const double kd = wide ? 0.0 : kn;
     const double r = (xc - kd * CE_LN2_HI) - kd * CE_LN2_LO;
@@ -197,15 +197,15 @@ CE_VM double ce_log_impl(double x, int lp)
     const double k = sub ? e - 54.0 : e;
     const double core = k * CE_LN2_HI + (ce_log1p_reduced(f, lp) + k * CE_LN2_LO);
     /* finite x > 0; else log(0) = -inf, log(inf) = inf, log(x < 0) = NaN, NaN stays NaN */
-    return (x > 0.0 && x < INFINITY) ? core
+    return ((x > 0.0) & (x < INFINITY)) ? core
                                      : (x == 0.0 ? -INFINITY : (x == INFINITY ? INFINITY : NAN));
 }
 
 CE_VM double ce_log1p_impl(double x, int lp)
 {
     /* near 0, 1 + x is already reduced: f = x exactly, no rounding of 1 + x at all */
-    const int near = x > -0.2928932188134524 && x < 0.4142135623730950;
-    const int ok = x > -1.0 && x < INFINITY;
+    const int near = (x > -0.2928932188134524) & (x < 0.4142135623730950);
+    const int ok = (x > -1.0) & (x < INFINITY);
     const double u = 1.0 + x;
     /* the rounding error of 1 + x, exactly (Fast2Sum, larger operand first) */
     const double c = x >= 1.0 ? 1.0 - (u - x) : x - (u - 1.0);
@@ -213,7 +213,8 @@ CE_VM double ce_log1p_impl(double x, int lp)
     const double fu = ce_split_log(ok ? u : 1.0, &e);
     const double f = near ? x : fu;
     const double k = near ? 0.0 : e;
-    const double corr = near ? 0.0 : c / u;
+    /* the correction is below 2^-53 relative: it matters for double results only */
+    const double corr = (near | lp) ? 0.0 : c / u;
     const double core = k * CE_LN2_HI + (ce_log1p_reduced(f, lp) + (corr + k * CE_LN2_LO));
     return ok ? core : (x == -1.0 ? -INFINITY : (x == INFINITY ? INFINITY : NAN));
 }
