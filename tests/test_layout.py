@@ -278,3 +278,38 @@ def test_tiny_eps_still_clips_inward(api):
     loss = api.binary_cross_entropy([0, 1], np.array([1.0, 0.0], np.float32), eps=1e-50,
                                     reduction="none")
     assert np.isfinite(loss).all()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_fast_and_general_paths_agree(api, kind, dtype, reduction):
+    """Plain calls take the C fast path; an explicit default eps forces the general one."""
+    rng = np.random.default_rng(40)
+    for shape in [(1,), (7,), (5, 3), (5000,)]:
+        y, x = random_binary(rng, shape, dtype, kind)
+        eps = float(np.finfo(dtype).eps)
+        fast = api.binary_cross_entropy_with_grad(y, x, kind=kind, reduction=reduction)
+        general = api.binary_cross_entropy_with_grad(y, x, kind=kind, reduction=reduction,
+                                                     eps=eps)
+        assert fast[0] == general[0]
+        assert fast[1].dtype == dtype and fast[1].shape == shape
+        np.testing.assert_array_equal(fast[1], general[1])
+        assert api.binary_cross_entropy(y, x, kind=kind, reduction=reduction) == general[0]
+        out = np.empty_like(x)
+        loss, g = api.binary_cross_entropy_with_grad(y, x, kind=kind, reduction=reduction,
+                                                     out=out)
+        assert g is out and loss == general[0]
+        np.testing.assert_array_equal(out, general[1])
+
+
+def test_fast_path_errors_match(api):
+    x = np.array([0.5, 1.5, 0.2])
+    y = np.array([0.0, 1.0, 0.0])
+    with pytest.raises(ValueError, match=r"y_pred\[1\] = 1\.5"):
+        api.binary_cross_entropy_with_grad(y, x, out=x)
+    with pytest.raises(ValueError, match=r"y_true\[2\] = 3\.0"):
+        api.binary_cross_entropy(np.array([0.0, 1.0, 3.0]), np.zeros(3), kind="logit")
+    with pytest.raises(ValueError, match="out overlaps y_true"):
+        api.binary_cross_entropy_with_grad(y, np.zeros(3), kind="logit", out=y)
+    with pytest.raises(ValueError, match="positive total weight"):
+        api.binary_cross_entropy(np.zeros(0), np.zeros(0))

@@ -48,6 +48,9 @@ def _select_backend() -> tuple[str, object]:
                 path = _core.select_path(cpu)
             except ValueError as exc:
                 raise ImportError(f"CROSSENT_CPU={cpu!r}: {exc}") from None
+            from ._api import default_bounds, raise_for_status
+
+            _core.fast_setup(default_bounds(), raise_for_status)
             return f"c-{path}", _core.binary
     from .reference import binary_kernel
 
@@ -55,7 +58,10 @@ def _select_backend() -> tuple[str, object]:
 
 
 backend, _kernel = _select_backend()
-_functions = make_functions(_kernel, __name__)  # type: ignore[arg-type]
+_fast = None
+if backend != "numpy":
+    from ._core import binary_fast as _fast
+_functions = make_functions(_kernel, __name__, _fast)  # type: ignore[arg-type]
 binary_cross_entropy = _functions["binary_cross_entropy"]
 binary_cross_entropy_with_grad = _functions["binary_cross_entropy_with_grad"]
 binary_logistic_grad_hess = _functions["binary_logistic_grad_hess"]

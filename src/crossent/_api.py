@@ -275,6 +275,16 @@ def _raise_for_status(
         )
 
 
+def default_bounds() -> tuple[tuple[tuple[float, float], ...], ...]:
+    """[float64, float32][kind] -> the default clipping interval, for the C fast path."""
+    kinds = sorted(KINDS.values())
+    return tuple(
+        tuple(_eps_bounds(_eps(None, dt), kind, dt) if kind != _LOGIT else (0.0, 0.0)
+              for kind in kinds)
+        for dt in (_F64, _F32)
+    )
+
+
 def _prepare_binary(y_true: object, y_pred: object, pred_name: str) -> tuple[Any, ...]:
     """Normalised (y_pred, y_true, dtype, n, k) for a binary call."""
     yp0 = _to_array(pred_name, y_pred)
@@ -304,8 +314,15 @@ def _prepare_binary(y_true: object, y_pred: object, pred_name: str) -> tuple[Any
     return yp0, yp, yt0, yt, dtype, n, k
 
 
-def make_functions(kernel: Kernel, module: str) -> dict[str, Callable[..., Any]]:
-    """The public binary functions, bound to ``kernel`` (the C pass or its numpy twin)."""
+def make_functions(
+    kernel: Kernel, module: str, fast: Callable[..., Any] | None = None
+) -> dict[str, Callable[..., Any]]:
+    """The public binary functions, bound to ``kernel`` (the C pass or its numpy twin).
+
+    ``fast`` (the C backend's ``binary_fast``) serves the common call, plain contiguous float
+    arrays with default options, without the Python-level checks below; it returns None for
+    anything else, which then takes the general path.
+    """
 
     def _binary(
         y_true: object,
@@ -429,6 +446,11 @@ def make_functions(kernel: Kernel, module: str) -> dict[str, Callable[..., Any]]
         >>> print(f'{binary_cross_entropy([1, 0], [40.0, -40.0], kind="logit"):.6e}')
         4.248354e-18
         """
+        if (fast is not None and sample_weight is None and pos_weight is None and eps is None
+                and label_smoothing == 0.0 and nan_policy == "propagate" and n_threads == 1):
+            r = fast(y_true, y_pred, kind, reduction, None, False)
+            if r is not None:
+                return r[0]
         return _binary(y_true, y_pred, kind, sample_weight, pos_weight, label_smoothing,
                        reduction, eps, nan_policy, n_threads, None, False)
 
@@ -474,6 +496,11 @@ def make_functions(kernel: Kernel, module: str) -> dict[str, Callable[..., Any]]
         >>> round(loss, 6), grad.tolist()
         (1.386294, [-0.5, 0.5])
         """
+        if (fast is not None and sample_weight is None and pos_weight is None and eps is None
+                and label_smoothing == 0.0 and nan_policy == "propagate" and n_threads == 1):
+            r = fast(y_true, y_pred, kind, reduction, out, True)
+            if r is not None:
+                return r  # type: ignore[no-any-return]
         return _binary(y_true, y_pred, kind, sample_weight, pos_weight, label_smoothing,  # type: ignore[no-any-return]
                        reduction, eps, nan_policy, n_threads, out, True)
 
@@ -545,3 +572,6 @@ def make_functions(kernel: Kernel, module: str) -> dict[str, Callable[..., Any]]
         f.__module__ = module
         f.__qualname__ = name
     return functions
+
+
+raise_for_status = _raise_for_status  # the C fast path raises through the same messages

@@ -148,3 +148,113 @@ def binary(int kind, ptrdiff_t n, ptrdiff_t k, y_pred, y_true, sample_weight, po
         raise ValueError(f"internal error: bad kind {kind} or outputs")
     return (st.loss_sum, st.weight_sum, st.bad_label, st.bad_pred, st.nan_pred,
             st.bad_label_value, st.bad_pred_value)
+
+
+# The fast path: the common call (no weights, default options), checked in C without any
+# Python-level work, for the many small calls of scoring code. Anything else returns None and
+# takes the general path in crossent._api, which owns every error message.
+cdef double _fast_lo[2][3]
+cdef double _fast_hi[2][3]
+cdef object _raise_hook = None
+
+
+def fast_setup(bounds, raise_hook):
+    """bounds[f32][kind] = (lo, hi), the default clipping; raise_hook(status, kind, policy,
+    y_true, y_pred, name) raises the error a status reports."""
+    global _raise_hook
+    cdef int f, kind
+    for f in range(2):
+        for kind in range(3):
+            _fast_lo[f][kind], _fast_hi[f][kind] = bounds[f][kind]
+    _raise_hook = raise_hook
+
+
+cdef inline bint _overlap(cnp.ndarray a, cnp.ndarray b):
+    cdef char *pa = <char *>cnp.PyArray_DATA(a)
+    cdef char *pb = <char *>cnp.PyArray_DATA(b)
+    return pa < pb + cnp.PyArray_NBYTES(b) and pb < pa + cnp.PyArray_NBYTES(a)
+
+
+def binary_fast(y_true, y_pred, kind, reduction, out, bint want_grad):
+    """(loss, grad or None) for plain contiguous float arrays, or None for the general path."""
+    cdef int kcode, typenum, nd, f32
+    cdef bint mean
+    cdef cnp.ndarray yp, yt, g = None
+    cdef ce_binary_args a
+    cdef ce_status st
+    cdef ptrdiff_t size
+    if kind == "logit":
+        kcode = 1
+    elif kind == "probability":
+        kcode = 0
+    elif kind == "log_probability":
+        kcode = 2
+    else:
+        return None
+    if reduction == "mean":
+        mean = True
+    elif reduction == "sum":
+        mean = False
+    else:
+        return None
+    if not (cnp.PyArray_CheckExact(y_pred) and cnp.PyArray_CheckExact(y_true)):
+        return None
+    yp = <cnp.ndarray>y_pred
+    yt = <cnp.ndarray>y_true
+    typenum = cnp.PyArray_TYPE(yp)
+    if (typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64) or \
+            cnp.PyArray_TYPE(yt) != typenum:
+        return None
+    nd = cnp.PyArray_NDIM(yp)
+    if nd < 1 or nd > 2 or cnp.PyArray_NDIM(yt) != nd:
+        return None
+    if not cnp.PyArray_SAMESHAPE(yp, yt):
+        return None
+    if not (cnp.PyArray_ISCARRAY_RO(yp) and cnp.PyArray_ISCARRAY_RO(yt)):
+        return None
+    size = cnp.PyArray_SIZE(yp)
+    if size == 0:
+        return None
+    if want_grad:
+        if out is None:
+            g = cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(yp), typenum, 0)
+        else:
+            if not cnp.PyArray_CheckExact(out):
+                return None
+            g = <cnp.ndarray>out
+            if cnp.PyArray_TYPE(g) != typenum or not cnp.PyArray_ISCARRAY(g) or \
+                    cnp.PyArray_NDIM(g) != nd or not cnp.PyArray_SAMESHAPE(g, yp):
+                return None
+            if _overlap(g, yt) or (_overlap(g, yp) and
+                                   cnp.PyArray_DATA(g) != cnp.PyArray_DATA(yp)):
+                return None
+    f32 = typenum == cnp.NPY_FLOAT32
+    a.n = cnp.PyArray_DIM(yp, 0)
+    a.k = cnp.PyArray_DIM(yp, 1) if nd == 2 else 1
+    a.y_pred = cnp.PyArray_DATA(yp)
+    a.y_true = cnp.PyArray_DATA(yt)
+    a.sample_weight = NULL
+    a.pos_weight = NULL
+    a.label_smoothing = 0.0
+    a.clip_lo = _fast_lo[f32][kcode]
+    a.clip_hi = _fast_hi[f32][kcode]
+    a.grad_scale = 1.0 / <double>size if mean else 1.0
+    a.nan_policy = 0
+    a.grad = cnp.PyArray_DATA(g) if want_grad else NULL
+    a.hess = NULL
+    a.loss = NULL
+    a.n_threads = 1
+    if size >= GIL_RELEASE_SIZE:
+        with nogil:
+            if f32:
+                ce_binary_f32(kcode, &a, &st)
+            else:
+                ce_binary_f64(kcode, &a, &st)
+    elif f32:
+        ce_binary_f32(kcode, &a, &st)
+    else:
+        ce_binary_f64(kcode, &a, &st)
+    if st.bad_label >= 0 or st.bad_pred >= 0:
+        _raise_hook((st.loss_sum, st.weight_sum, st.bad_label, st.bad_pred, st.nan_pred,
+                     st.bad_label_value, st.bad_pred_value), kcode, 0, yt, yp, "y_pred")
+    return (st.loss_sum / <double>size if mean else st.loss_sum), g
