@@ -46,34 +46,31 @@ CE_VM double ce_from_bits(uint64_t u)
 /* Bits of sqrt(1/2): log's reduction puts the mantissa in [sqrt(1/2), sqrt(2)). */
 #define CE_SQRT_HALF_BITS 0x3fe6a09e667f3bcdULL
 
+/* Horner's steps for the Taylor coefficients 1/8!, 1/7!, ..., 1/2! of e^r, after a head p
+ * that holds the higher orders (0 when there are none). */
+CE_VM double ce_exp_taylor_low(double p, double r)
+{
+    p = p * r + 1.0 / 40320;
+    p = p * r + 1.0 / 5040;
+    p = p * r + 1.0 / 720;
+    p = p * r + 1.0 / 120;
+    p = p * r + 1.0 / 24;
+    p = p * r + 1.0 / 6;
+    return p * r + 0.5;
+}
+
 /* e^r - 1 - r for |r| <= ln2 / 2: Taylor to r^13 (next term 4e-18 relative), or r^8 (lp). */
 CE_VM double ce_expm1_poly(double r, int lp)
 {
-    const double r2 = r * r;
-    double p;
-    if (lp) {
-        p = 1.0 / 40320;
-        p = p * r + 1.0 / 5040;
-        p = p * r + 1.0 / 720;
-        p = p * r + 1.0 / 120;
-        p = p * r + 1.0 / 24;
-        p = p * r + 1.0 / 6;
-        p = p * r + 0.5;
-    } else {
+    double p = 0.0;
+    if (!lp) {
         p = 1.0 / 6227020800.0;
         p = p * r + 1.0 / 479001600.0;
         p = p * r + 1.0 / 39916800.0;
         p = p * r + 1.0 / 3628800.0;
         p = p * r + 1.0 / 362880.0;
-        p = p * r + 1.0 / 40320.0;
-        p = p * r + 1.0 / 5040.0;
-        p = p * r + 1.0 / 720.0;
-        p = p * r + 1.0 / 120.0;
-        p = p * r + 1.0 / 24.0;
-        p = p * r + 1.0 / 6.0;
-        p = p * r + 0.5;
     }
-    return r2 * p;
+    return (r * r) * ce_exp_taylor_low(p, r);
 }
 
 /* 2^k for an integer-valued double k in [-1022, 1023], through the exponent bits. */
@@ -117,14 +114,7 @@ CE_VM double ce_expm1_wide(double r, int lp)
         p = p * r + 1.0 / 3628800.0;
         p = p * r + 1.0 / 362880.0;
     }
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    return r + (r * r) * p;
+    return r + (r * r) * ce_exp_taylor_low(p, r);
 }
 
 CE_VM double ce_expm1_impl(double x, int lp)

@@ -61,6 +61,9 @@ def test_c_matches_reference(case, in_place):
     assert got_err == want_err
     if got is None:
         return
-    tol = 4 * np.finfo(x.dtype).eps
-    np.testing.assert_allclose(got[0], want[0], rtol=tol * 10, atol=0)
+    # the two backends round differently (FMA on SIMD paths, numpy's own functions), and a
+    # soft label's gradient is a difference of two terms that may cancel: a relative tolerance
+    # of ~10^4 eps covers that amplification; for hard labels the ULP tests are the strict ones
+    tol = 1e-12 if x.dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(got[0], want[0], rtol=tol, atol=0)
     np.testing.assert_allclose(got[1], want[1], rtol=tol, atol=np.finfo(x.dtype).tiny)
