@@ -98,22 +98,18 @@ CE_VM double ce_exp_impl(double x, int lp)
 /* e^r - 1 for |r| <= 0.7: Taylor to r^17 (next term 3e-19 relative), or r^11 (lp). */
 CE_VM double ce_expm1_wide(double r, int lp)
 {
-    double p;
-    if (lp) {
-        p = 1.0 / 39916800.0;
-        p = p * r + 1.0 / 3628800.0;
-        p = p * r + 1.0 / 362880.0;
-    } else {
+    double p = 0.0;
+    if (!lp) {
         p = 1.0 / 355687428096000.0;
         p = p * r + 1.0 / 20922789888000.0;
         p = p * r + 1.0 / 1307674368000.0;
         p = p * r + 1.0 / 87178291200.0;
         p = p * r + 1.0 / 6227020800.0;
         p = p * r + 1.0 / 479001600.0;
-        p = p * r + 1.0 / 39916800.0;
-        p = p * r + 1.0 / 3628800.0;
-        p = p * r + 1.0 / 362880.0;
     }
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
     return r + (r * r) * ce_exp_taylor_low(p, r);
 }
 
@@ -143,27 +139,20 @@ CE_VM double ce_log1p_reduced(double f, int lp)
 {
     const double s = f / (2.0 + f);
     const double z = s * s;
-    double t;
-    if (lp) {
-        t = 1.0 / 13;
-        t = t * z + 1.0 / 11;
-        t = t * z + 1.0 / 9;
-        t = t * z + 1.0 / 7;
-        t = t * z + 1.0 / 5;
-        t = t * z + 1.0 / 3;
-    } else {
+    double t = 0.0;
+    if (!lp) {
         t = 1.0 / 23;
         t = t * z + 1.0 / 21;
         t = t * z + 1.0 / 19;
         t = t * z + 1.0 / 17;
         t = t * z + 1.0 / 15;
-        t = t * z + 1.0 / 13;
-        t = t * z + 1.0 / 11;
-        t = t * z + 1.0 / 9;
-        t = t * z + 1.0 / 7;
-        t = t * z + 1.0 / 5;
-        t = t * z + 1.0 / 3;
     }
+    t = t * z + 1.0 / 13;
+    t = t * z + 1.0 / 11;
+    t = t * z + 1.0 / 9;
+    t = t * z + 1.0 / 7;
+    t = t * z + 1.0 / 5;
+    t = t * z + 1.0 / 3;
     return f - s * (f - 2.0 * (t * z));
 }
 
