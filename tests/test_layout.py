@@ -313,3 +313,22 @@ def test_fast_path_errors_match(api):
         api.binary_cross_entropy_with_grad(y, np.zeros(3), kind="logit", out=y)
     with pytest.raises(ValueError, match="positive total weight"):
         api.binary_cross_entropy(np.zeros(0), np.zeros(0))
+
+
+def test_concurrent_calls_from_python_threads(api, dtype):
+    """Calls from several Python threads (the kernel releases the GIL) give the serial answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(50)
+    cases = [random_binary(rng, (60_000,), dtype, kind) + (kind,)
+             for kind in KINDS for _ in range(2)]
+    serial = [api.binary_cross_entropy_with_grad(y, x, kind=kind) for y, x, kind in cases]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(api.binary_cross_entropy_with_grad, y, x, kind=kind,
+                               n_threads=(i % 2) + 1)
+                   for i, (y, x, kind) in enumerate(cases * 3)]
+        results = [f.result() for f in futures]
+    for i, (loss, grad) in enumerate(results):
+        want = serial[i % len(cases)]
+        assert loss == want[0]
+        np.testing.assert_array_equal(grad, want[1])
