@@ -8,6 +8,7 @@
 #pragma GCC target("avx2,fma")
 #endif
 
+#define CE_HAVE_FMA 1 /* the target has fused multiply-add */
 #include "binary_kernel.h"
 
 CE_DEFINE_BINARY(avx2)

@@ -9,6 +9,7 @@
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,fma,prefer-vector-width=512")
 #endif
 
+#define CE_HAVE_FMA 1 /* the target has fused multiply-add */
 #include "binary_kernel.h"
 
 CE_DEFINE_BINARY(avx512)

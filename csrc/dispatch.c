@@ -7,6 +7,7 @@
  * (in parallel with OpenMP when there are enough), and combines the chunk results in chunk order,
  * so the loss and the gradient are bit-identical for every number of threads.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,11 +202,37 @@ static void ce_fold(ce_partial *acc, const ce_partial *p)
         acc->nan_pred = p->nan_pred;
 }
 
+/* Whether the byte ranges [p, p + size) and [q, q + size) share a byte (NULL shares none). */
+static int ce_overlap(const void *p, const void *q, size_t size)
+{
+    const uintptr_t a = (uintptr_t)p, b = (uintptr_t)q;
+    return p != NULL && q != NULL && a < b + size && b < a + size;
+}
+
+/* Whether the pass can take the plain logit loop (binary_kernel.h, CE_PLAIN): nothing to weight,
+ * smooth or omit, and every output either apart from the inputs or exactly y_pred (in place: each
+ * run reads its elements before it writes them, and locates its errors before it writes). */
+static int ce_plain(int kind, int f32, const ce_binary_args *a)
+{
+    const size_t size = (size_t)a->n * (size_t)a->k * (f32 ? sizeof(float) : sizeof(double));
+    const void *outs[3] = {a->grad, a->hess, a->loss};
+    int i;
+    if (kind != CE_LOGIT || a->sample_weight || a->pos_weight || a->label_smoothing != 0.0 ||
+        a->nan_policy == CE_NAN_OMIT)
+        return 0;
+    for (i = 0; i < 3; ++i)
+        if ((outs[i] != a->y_pred && ce_overlap(outs[i], a->y_pred, size)) ||
+            ce_overlap(outs[i], a->y_true, size))
+            return 0;
+    return 1;
+}
+
 static int ce_binary(int kind, int f32, const ce_binary_args *a, ce_status *st)
 {
     const ce_rows_fn rows = f32 ? ce_active->f32 : ce_active->f64;
     const ptrdiff_t n = a->n, k = a->k;
-    const int want = (a->grad ? 1 : 0) | (a->loss ? 2 : 0) | (a->hess ? 4 : 0);
+    int want = (a->grad ? CE_WANT_GRAD : 0) | (a->loss ? CE_WANT_LOSS : 0) |
+               (a->hess ? CE_WANT_HESS : 0);
     ce_partial acc = {0.0, 0.0, 0.0, 0.0, 0, 0, 0, -1, -1, -1, 0.0, 0.0};
     ptrdiff_t rows_per_chunk, n_chunks, c;
 
@@ -218,6 +245,8 @@ static int ce_binary(int kind, int f32, const ce_binary_args *a, ce_status *st)
         return -1;
     if (n <= 0 || k <= 0)
         return 0;
+    if (ce_plain(kind, f32, a))
+        want |= CE_PLAIN;
     rows_per_chunk = k >= CE_CHUNK ? 1 : CE_CHUNK / k;
     n_chunks = (n + rows_per_chunk - 1) / rows_per_chunk;
     if (n_chunks == 1) {

@@ -14,6 +14,14 @@
 #define CE_INLINE static inline
 #endif
 
+/* What a pass computes, besides the loss sum: bit flags known at compile time in each loop. */
+#define CE_WANT_GRAD 1
+#define CE_WANT_LOSS 2
+#define CE_WANT_HESS 4
+/* The logit pass with no weights, pos_weight, smoothing or omitted NaN, and no output that
+ * overlaps an input: each element in its own precision (logit.h), in one loop. */
+#define CE_PLAIN 8
+
 /* CE_BLOCK ones: the weights of a run that has none, read like any weight array. */
 extern const double ce_ones[CE_BLOCK];
 

@@ -198,6 +198,165 @@ CE_VM double ce_log1p_impl(double x, int lp)
     return ok ? core : (x == -1.0 ? -INFINITY : (x == INFINITY ? INFINITY : NAN));
 }
 
+/* The two functions of a logit, e^-|x| and log1p of it, on their narrow domains: e^z for z <= 0
+ * and log1p(t) for t in [0, 1]. No overflow, no negative argument, no 1 + x to round: they are
+ * shorter than the general functions, and the float versions compute in float (8 lanes per AVX2
+ * vector instead of 4). Both keep the roundings that would cost accuracy as exact pairs:
+ * r = z - k ln2 as r + rl, 1 + r as s + sl, and log1p's j ln2 + f as a + al, so that one final
+ * addition carries nearly all of the error (measured: tools/vecmath_ulp.c). */
+
+CE_VM uint32_t ce_bits_f(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+CE_VM float ce_from_bits_f(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+#define CE_SHIFT_F 0x1.8p23f
+#define CE_INV_LN2_F 0x1.715476p+0f
+/* ln 2 = HI + LO with 9 trailing zero bits in HI: k * HI is exact for |k| < 2^9 */
+#define CE_LN2_HI_F 0x1.62e400p-1f
+#define CE_LN2_LO_F 0x1.7f7d1cp-20f
+/* ln 2 = NEAR + FAR: the float nearest ln 2, and what it misses */
+#define CE_LN2_NEAR_F 0x1.62e430p-1f
+#define CE_LN2_FAR_F -0x1.05c610p-29f
+
+/* 2^k for an integer-valued float k in [-126, 127]. */
+CE_VM float ce_pow2i_f(float k)
+{
+    return ce_from_bits_f((ce_bits_f(k + CE_SHIFT_F) - ce_bits_f(CE_SHIFT_F) + 127u) << 23);
+}
+
+/* c - a b with a single rounding, for c close to a b (so that the result is exact): a fused
+ * multiply-add where the target has one (CE_HAVE_FMA: set by the AVX2 and AVX-512 files, and
+ * on aarch64), else Dekker's exact product (Veltkamp's split; needs fp-contract off). */
+#if !defined(CE_HAVE_FMA) && (defined(__aarch64__) || defined(_M_ARM64))
+#define CE_HAVE_FMA 1
+#endif
+#ifdef CE_HAVE_FMA
+CE_VM float ce_fnma_f(float a, float b, float c) { return fmaf(-a, b, c); }
+CE_VM double ce_fnma(double a, double b, double c) { return fma(-a, b, c); }
+#else
+#define CE_DEFINE_DEKKER(T, SFX, SPLIT)                                                            \
+    CE_VM T ce_fnma##SFX(T a, T b, T c)                                                            \
+    {                                                                                              \
+        const T ta = a * (SPLIT), tb = b * (SPLIT);                                                \
+        const T ah = ta - (ta - a), al = a - ah, bh = tb - (tb - b), bl = b - bh;                  \
+        const T p = a * b;                                                                         \
+        const T err = (((ah * bh - p) + ah * bl) + al * bh) + al * bl; /* a b = p + err */         \
+        return (c - p) - err;                                                                      \
+    }
+CE_DEFINE_DEKKER(float, _f, 4097.0f)
+CE_DEFINE_DEKKER(double, , 134217729.0)
+#endif
+
+/* e^z for z <= 0 or NaN, in float. Taylor to r^7 (next term 5e-9 relative). near: the caller
+ * knows that z is a number in [-87, 0] (CE_EXP_NEAR_F), where e^z is normal and 2^k goes
+ * straight into the exponent bits; else (any z) 2^k is applied as two normal factors, of which
+ * the first product is exact and the second rounds once (also into the subnormal range). */
+#define CE_EXP_NEAR_F 87.0f
+CE_VM float ce_exp_neg_impl_f(float z, int near)
+{
+    /* e^-104 is below half the smallest subnormal: it rounds to 0 */
+    const float zc = near ? z : (z < -104.0f ? -104.0f : z);
+    const float k = (zc * CE_INV_LN2_F + CE_SHIFT_F) - CE_SHIFT_F; /* in [-150, 0] */
+    const float rh = zc - k * CE_LN2_HI_F;                          /* exact */
+    const float kl = k * CE_LN2_LO_F;
+    const float r = rh - kl;
+    const float rl = (rh - r) - kl;
+    const float r2 = r * r, r4 = r2 * r2;
+    const float p = ((0.5f + r * (1.0f / 6)) + r2 * (1.0f / 24 + r * (1.0f / 120))) +
+                    r4 * (1.0f / 720 + r * (1.0f / 5040));
+    const float s = 1.0f + r;
+    const float sl = (1.0f - s) + r; /* exact: |r| < 1 */
+    const float er = s + (sl + (rl + r2 * p));
+    if (near) /* the low bits of k + 2^23 1.5 are k: shifted, they are k in the exponent field */
+        return ce_from_bits_f(ce_bits_f(er) + (ce_bits_f(k + CE_SHIFT_F) << 23));
+    {
+        const float k1 = (k * 0.5f + CE_SHIFT_F) - CE_SHIFT_F;
+        return (er * ce_pow2i_f(k1)) * ce_pow2i_f(k - k1);
+    }
+}
+
+CE_VM float ce_exp_neg_f(float z) { return ce_exp_neg_impl_f(z, 0); }
+
+/* log1p(t) for t in [0, 1] or NaN, in float: 1 + t = 2^j (1 + f) with f = t (j = 0) or
+ * f = (t - 1) / 2 (j = 1, t >= 1/2), both exact, so f is in [-1/4, 1/2); then
+ * log1p(f) = f - h with h = s (f - 2 z T(z)), s = f / (2 + f), z = s^2 <= 1/25, and T the
+ * cubic fitted by tools/fit_poly.py (its error moves log1p by at most 1e-10 relative). */
+CE_VM float ce_log1p_unit_f(float t)
+{
+    const int hi = t >= 0.5f;
+    const float f = hi ? (t - 1.0f) * 0.5f : t;
+    const float s = f / (2.0f + f);
+    const float z = s * s, z2 = z * z;
+    const float q =
+        (0x1.555556p-2f + z * 0x1.999a6ap-3f) + z2 * (0x1.242ce0p-3f + z * 0x1.e6587ap-4f);
+    const float h = s * (f - 2.0f * (q * z));
+    const float jh = hi ? CE_LN2_NEAR_F : 0.0f, jl = hi ? CE_LN2_FAR_F : 0.0f;
+    const float a = jh + f;
+    const float al = (jh - a) + f; /* exact: |f| <= ln 2 */
+    return a + ((al + jl) - h);
+}
+
+/* e^z for z <= 0 or NaN, in double, as ce_exp_neg_impl_f (near: z in [-708, 0]). Taylor to
+ * r^13 (next term 4e-18 relative), evaluated in Estrin's order (a short dependency chain). */
+#define CE_EXP_NEAR 708.0
+CE_VM double ce_exp_neg_impl(double z, int near)
+{
+    /* e^-746 is below half the smallest subnormal */
+    const double zc = near ? z : (z < -746.0 ? -746.0 : z);
+    const double k = (zc * CE_INV_LN2 + CE_SHIFT) - CE_SHIFT; /* in [-1077, 0] */
+    const double rh = zc - k * CE_LN2_HI;                      /* exact */
+    const double kl = k * CE_LN2_LO;
+    const double r = rh - kl;
+    const double rl = (rh - r) - kl;
+    const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    const double c0 = 1.0 / 2 + r * (1.0 / 6), c1 = 1.0 / 24 + r * (1.0 / 120);
+    const double c2 = 1.0 / 720 + r * (1.0 / 5040), c3 = 1.0 / 40320 + r * (1.0 / 362880);
+    const double c4 = 1.0 / 3628800 + r * (1.0 / 39916800);
+    const double c5 = 1.0 / 479001600 + r * (1.0 / 6227020800.0);
+    const double p = ((c0 + r2 * c1) + r4 * (c2 + r2 * c3)) + r8 * (c4 + r2 * c5);
+    const double s = 1.0 + r;
+    const double sl = (1.0 - s) + r;
+    const double er = s + (sl + (rl + r2 * p));
+    if (near)
+        return ce_from_bits(ce_bits(er) + (ce_bits(k + CE_SHIFT) << 52));
+    {
+        const double k1 = (k * 0.5 + CE_SHIFT) - CE_SHIFT;
+        return (er * ce_pow2i(k1)) * ce_pow2i(k - k1);
+    }
+}
+
+CE_VM double ce_exp_neg(double z) { return ce_exp_neg_impl(z, 0); }
+
+/* log1p(t) for t in [0, 1] or NaN, in double: as ce_log1p_unit_f with T of degree 7 (fitted by
+ * tools/fit_poly.py; at most 6e-19 relative on log1p). */
+CE_VM double ce_log1p_unit(double t)
+{
+    const int hi = t >= 0.5;
+    const double f = hi ? (t - 1.0) * 0.5 : t;
+    const double s = f / (2.0 + f);
+    const double z = s * s, z2 = z * z, z4 = z2 * z2;
+    const double a0 = 0x1.5555555555555p-2 + z * 0x1.9999999999f17p-3;
+    const double a1 = 0x1.24924923de6edp-3 + z * 0x1.c71c72df580fcp-4;
+    const double a2 = 0x1.745cac43cc003p-4 + z * 0x1.3b29d0452d426p-4;
+    const double a3 = 0x1.0e8c55b42945fp-4 + z * 0x1.169c38cc826bep-4;
+    const double q = (a0 + z2 * a1) + z4 * (a2 + z2 * a3);
+    const double h = s * (f - 2.0 * (q * z));
+    const double jh = hi ? CE_LN2_HI : 0.0, jl = hi ? CE_LN2_LO : 0.0;
+    const double a = jh + f;
+    const double al = (jh - a) + f;
+    return a + ((al + jl) - h);
+}
+
 /* The public names: double to about 1 ULP, and float through double. */
 CE_VM double ce_exp(double x) { return ce_exp_impl(x, 0); }
 CE_VM double ce_expm1(double x) { return ce_expm1_impl(x, 0); }

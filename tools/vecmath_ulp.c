@@ -1,6 +1,8 @@
 /* Measures the max ULP error of csrc/vecmath.h.
  *   float32: every float input, against glibc's double functions (accurate far below a float ULP).
  *   float64: N random inputs per range, against glibc's long double functions (11 more bits).
+ * Also the narrow-domain functions of the logit pass (e^z for z <= 0, log1p on [0, 1]) and the
+ * logit loss, gradient and hessian they make (csrc/logit.h), for labels 0 and 1.
  * Build and run: tools/vecmath_ulp.sh [stride]  (stride 1 = exhaustive float32).
  */
 #include <float.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "logit.h"
 #include "vecmath.h"
 
 static double ulps_f32(float got, double want)
@@ -54,6 +57,168 @@ static uint64_t next_u64(void)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+static float u2f(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* The worst errors of one logit element against a reference (loss, grad, hess for y = 0, 1). */
+typedef struct {
+    double err[6];
+    double at[6];
+} logit_worst;
+
+static void logit_record(logit_worst *w, const double *err, double x)
+{
+    for (int j = 0; j < 6; ++j)
+        if (err[j] > w->err[j]) {
+            w->err[j] = err[j];
+            w->at[j] = x;
+        }
+}
+
+static int logit_report(const char *dtype, const logit_worst *w, const char *how)
+{
+    static const char *what[6] = {"loss y=0", "loss y=1", "grad y=0", "grad y=1", "hess y=0",
+                                  "hess y=1"};
+    /* the targets: loss and gradient 2 ULP, hessian 4 */
+    static const double limit[6] = {2.0, 2.0, 2.0, 2.0, 4.0, 4.0};
+    int status = 0;
+    for (int j = 0; j < 6; ++j) {
+        printf("%s logit %-8s max %.3f ULP at %a (%s)\n", dtype, what[j], w->err[j], w->at[j], how);
+        if (w->err[j] > limit[j])
+            status = 1;
+    }
+    return status;
+}
+
+static int measure_logit(uint64_t stride, long samples)
+{
+    int status = 0;
+    double worst = 0.0, at = 0.0;
+    /* e^z over every float z <= 0 (sign bit set), log1p over every float t in [0, 1] */
+    for (uint64_t b = 0x80000000ULL; b <= 0xff800000ULL; b += stride) {
+        const float z = u2f((uint32_t)b);
+        const double err = ulps_f32(ce_exp_neg_f(z), exp((double)z));
+        if (err > worst) {
+            worst = err;
+            at = z;
+        }
+    }
+    printf("float32 exp(z<=0)   max %.3f ULP at %a (stride %llu)\n", worst, at,
+           (unsigned long long)stride);
+    status |= worst > 1.0;
+    /* the short form where the pass uses it must give the same bits */
+    for (uint64_t b = 0x80000000ULL; b <= 0xc2ae0000ULL; b += stride) { /* to -87 */
+        const float z = u2f((uint32_t)b);
+        const float near = ce_exp_neg_impl_f(z, 1), full = ce_exp_neg_impl_f(z, 0);
+        if (memcmp(&near, &full, sizeof near) != 0) {
+            printf("float32 exp(z<=0) near and full forms differ at %a\n", (double)z);
+            status = 1;
+            break;
+        }
+    }
+    worst = 0.0;
+    for (uint64_t b = 0; b <= 0x3f800000ULL; b += stride) {
+        const float t = u2f((uint32_t)b);
+        const double err = ulps_f32(ce_log1p_unit_f(t), log1p((double)t));
+        if (err > worst) {
+            worst = err;
+            at = t;
+        }
+    }
+    printf("float32 log1p[0,1]  max %.3f ULP at %a (stride %llu)\n", worst, at,
+           (unsigned long long)stride);
+    status |= worst > 1.0;
+    {
+        logit_worst w = {{0}, {0}};
+        char how[64];
+        for (uint64_t b = 0; b < (1ULL << 32); b += stride) {
+            const float x = u2f((uint32_t)b);
+            if (isnan(x))
+                continue;
+            const double e = exp(-fabs((double)x)), l1 = log1p(e), q = e / (1.0 + e);
+            const double pos = x >= 0 ? (double)x : 0.0, neg = x < 0 ? -(double)x : 0.0;
+            const ce_logit_elem_f32 r0 = ce_logit_elem_f32_eval(x, 0.0f);
+            const ce_logit_elem_f32 r1 = ce_logit_elem_f32_eval(x, 1.0f);
+            const double err[6] = {
+                ulps_f32(r0.loss, pos + l1),
+                ulps_f32(r1.loss, neg + l1),
+                ulps_f32(r0.grad, x >= 0 ? 1.0 / (1.0 + e) : q),
+                ulps_f32(r1.grad, x >= 0 ? -q : -1.0 / (1.0 + e)),
+                ulps_f32(r0.hess, q / (1.0 + e)),
+                ulps_f32(r1.hess, q / (1.0 + e)),
+            };
+            logit_record(&w, err, x);
+        }
+        snprintf(how, sizeof how, "stride %llu", (unsigned long long)stride);
+        status |= logit_report("float32", &w, how);
+    }
+    worst = 0.0;
+    for (long i = 0; i < samples; ++i) {
+        const double z = -760.0 * (double)(next_u64() >> 11) * 0x1p-53;
+        const double err = ulps_f64(ce_exp_neg(z), expl((long double)z));
+        if (err > worst) {
+            worst = err;
+            at = z;
+        }
+    }
+    printf("float64 exp(z<=0)   max %.3f ULP at %a (%ld samples)\n", worst, at, samples);
+    status |= worst > 1.0;
+    for (long i = 0; i < samples; ++i) {
+        const double z = -CE_EXP_NEAR * (double)(next_u64() >> 11) * 0x1p-53;
+        const double near = ce_exp_neg_impl(z, 1), full = ce_exp_neg_impl(z, 0);
+        if (memcmp(&near, &full, sizeof near) != 0) {
+            printf("float64 exp(z<=0) near and full forms differ at %a\n", z);
+            status = 1;
+            break;
+        }
+    }
+    worst = 0.0;
+    for (long i = 0; i < samples; ++i) {
+        /* half uniform on [0, 1], half log-uniform down to 2^-1074 */
+        const double u = (double)(next_u64() >> 11) * 0x1p-53;
+        const double t = (i & 1) ? u : ldexp(1.0 + u, -(int)(next_u64() % 1075));
+        const double err = ulps_f64(ce_log1p_unit(t), log1pl((long double)t));
+        if (err > worst) {
+            worst = err;
+            at = t;
+        }
+    }
+    printf("float64 log1p[0,1]  max %.3f ULP at %a (%ld samples)\n", worst, at, samples);
+    status |= worst > 1.0;
+    {
+        logit_worst w = {{0}, {0}};
+        char how[64];
+        for (long i = 0; i < samples; ++i) {
+            /* half uniform on [-40, 40], half over every magnitude up to 800 and both signs */
+            const uint64_t r = next_u64();
+            const double u = (double)(r >> 11) * 0x1p-53;
+            const double mag = (i & 1) ? 40.0 * u : ldexp(1.0 + u, (int)(r % 60) - 50);
+            const double x = ((r >> 8) & 1) ? -mag : mag;
+            const long double e = expl(-fabsl((long double)x)), l1 = log1pl(e);
+            const long double q = e / (1.0L + e);
+            const long double pos = x >= 0 ? x : 0.0L, neg = x < 0 ? -(long double)x : 0.0L;
+            const ce_logit_elem_f64 r0 = ce_logit_elem_f64_eval(x, 0.0);
+            const ce_logit_elem_f64 r1 = ce_logit_elem_f64_eval(x, 1.0);
+            const double err[6] = {
+                ulps_f64(r0.loss, pos + l1),
+                ulps_f64(r1.loss, neg + l1),
+                ulps_f64(r0.grad, x >= 0 ? 1.0L / (1.0L + e) : q),
+                ulps_f64(r1.grad, x >= 0 ? -q : -1.0L / (1.0L + e)),
+                ulps_f64(r0.hess, q / (1.0L + e)),
+                ulps_f64(r1.hess, q / (1.0L + e)),
+            };
+            logit_record(&w, err, x);
+        }
+        snprintf(how, sizeof how, "%ld samples", samples);
+        status |= logit_report("float64", &w, how);
+    }
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -107,5 +272,6 @@ int main(int argc, char **argv)
         if (worst > 2.0)
             status = 1;
     }
+    status |= measure_logit(stride, samples);
     return status;
 }

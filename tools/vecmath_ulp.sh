@@ -9,6 +9,6 @@ gcc $flags tools/vecmath_ulp.c -o "$out/ulp_generic" -lm
 echo "== generic x86-64"; "$out/ulp_generic" "${1:-1}" "${2:-2000000}"
 if grep -q avx2 /proc/cpuinfo 2>/dev/null; then
   # as the extension builds its AVX2 path: with fused multiply-add
-  gcc $flags -mavx2 -mfma -ffp-contract=fast tools/vecmath_ulp.c -o "$out/ulp_avx2" -lm
+  gcc $flags -mavx2 -mfma -DCE_HAVE_FMA -ffp-contract=fast tools/vecmath_ulp.c -o "$out/ulp_avx2" -lm
   echo "== avx2"; "$out/ulp_avx2" "${1:-1}" "${2:-2000000}"
 fi
