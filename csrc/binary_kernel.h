@@ -36,20 +36,24 @@ typedef struct {
     double *t1, *t2, *t3, *t4; /* arrays of CE_BLOCK: one per function, so loads are contiguous */
 } ce_pre;
 
-/* Logit x, label y, positive weight pw; lw = 1 + (pw - 1) y; e = e^-|x| (t1), log1p(e) (t2).
+/* Logit x, label y, positive weight pw; lw = 1 + (pw - 1) y; e = e^-|x| (t1), log1p(e) (t2);
+ * Q = sigma(-|x|) = e / (1 + e), as in logit.h (q0 plus the correction of both roundings):
  *   loss = (1 - y) x + lw log1p(e)      for x >= 0
  *        = -pw y x   + lw log1p(e)      for x < 0      (sums of non-negative terms)
- *   grad = (1 - y) sigma(x) - pw y sigma(-x)           (no 1 - sigma: nothing cancels)
- *   hess = lw e / (1 + e)^2
- * A zero coefficient of x is a zero term, so infinite logits give 0 or +inf, never NaN. */
+ *   grad = (1 - y) - lw Q               for x >= 0
+ *        = lw Q - pw y                  for x < 0      (no 1 - sigma: nothing cancels)
+ *   hess = lw Q (1 - Q)
+ * With pw = 1 these are the operations of logit.h, so float64 results do not depend on which
+ * pass ran. A zero coefficient of x is a zero term, so infinite logits give 0 or +inf, never
+ * NaN. float32 data (lp) is computed here in double, with the shorter general functions. */
 CE_INLINE void ce_logit_pre(double x, const ce_pre *p, ptrdiff_t t, int lp)
 {
-    p->t1[t] = ce_exp_impl(-fabs(x), lp);
+    p->t1[t] = lp ? ce_exp_impl(-fabs(x), 1) : ce_exp_neg(-fabs(x));
 }
 
 CE_INLINE void ce_logit_pre2(const ce_pre *p, ptrdiff_t t, int lp)
 {
-    p->t2[t] = ce_log1p_impl(p->t1[t], lp);
+    p->t2[t] = lp ? ce_log1p_impl(p->t1[t], 1) : ce_log1p_unit(p->t1[t]);
 }
 
 CE_INLINE ce_elem ce_binary_logit(double x, double y, double pw, const ce_pre *p, ptrdiff_t t,
@@ -58,20 +62,21 @@ CE_INLINE ce_elem ce_binary_logit(double x, double y, double pw, const ce_pre *p
     ce_elem r;
     const double e = p->t1[t];
     const double d = 1.0 + e;
-    /* lp (float32 data): one division; double data: each quotient rounded once */
-    const double inv = 1.0 / d;
-    const double sig_near = inv;                  /* sigma(|x|) */
-    const double sig_far = lp ? e * inv : e / d;  /* sigma(-|x|) */
+    const double dl = (1.0 - d) + e;
+    const double q0 = e / d;
+    const double c = (ce_fnma(q0, d, e) - q0 * dl) * (1.0 - q0);
     const int nonneg = x >= 0.0;
-    const double sig_pos = nonneg ? sig_near : sig_far;
-    const double sig_neg = nonneg ? sig_far : sig_near;
-    const double q = pw * y;
+    const double qy = pw * y;
     const double lw = 1.0 + (pw - 1.0) * y;
-    const double a = nonneg ? 1.0 - y : -q;
-    const double lin = a == 0.0 ? 0.0 : a * x;
-    r.loss = lin + lw * p->t2[t];
-    r.grad = (1.0 - y) * sig_pos - q * sig_neg;
-    r.hess = lw * (lp ? sig_far * inv : e / (d * d));
+    const double a = nonneg ? 1.0 - y : -qy;
+    const double u = nonneg ? -(lw * q0) : lw * q0, uc = nonneg ? -(lw * c) : lw * c;
+    const double g = a + u;
+    const double gl = (a - g) + u;
+    const double q = q0 + c;
+    (void)lp;
+    r.loss = (a == 0.0 ? 0.0 : a * x) + lw * p->t2[t];
+    r.grad = g + (gl + uc);
+    r.hess = lw * (q * (1.0 - q));
     return r;
 }
 

@@ -199,7 +199,9 @@ def test_nan_policies(api, dtype):
     keep = [0, 2, 3]
     expected, g_expected = api.binary_cross_entropy_with_grad(y[keep], x[keep], kind="logit")
     loss, grad = api.binary_cross_entropy_with_grad(y, x, kind="logit", nan_policy="omit")
-    assert loss == pytest.approx(expected, rel=1e-15)
+    # float32: "omit" takes the weighted pass (double inside), the call without NaN the plain
+    # one (float inside); both are within 2 ULP of exact per element
+    assert loss == pytest.approx(expected, rel=1e-15 if dtype == np.float64 else 4e-7)
     assert grad[1] == 0
     np.testing.assert_allclose(grad[keep], g_expected, rtol=2e-7)
     none = api.binary_cross_entropy(y, x, kind="logit", nan_policy="omit", reduction="none")
