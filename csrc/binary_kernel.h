@@ -345,9 +345,9 @@ CE_INLINE void ce_prefetch_next(const ce_binary_args *a, ptrdiff_t i, ptrdiff_t 
  * counts. Three loops, each with a short dependency chain so that the CPU overlaps many
  * iterations, after one that validates (an OR in an integer as wide as T, so the lanes need no
  * conversion) and finds whether e^-|x| stays normal (then it takes the shorter form): e^-|x|,
- * log1p(e), the rest. A gradient is scaled in double (one rounding, as in the weighted pass)
- * only when the scale is not 1. */
-#define CE_DEFINE_PLAIN_RUN(T, UT, SFX, FABS, NEAR)                                                \
+ * log1p(e), the rest. A gradient scale other than 1 ("mean") multiplies the gradient before
+ * its last rounding (ce_scale_f, ce_scale). */
+#define CE_DEFINE_PLAIN_RUN(T, UT, SFX, FABS, NEAR, SCALE)                                         \
     CE_INLINE double ce_plain_run_##SFX(int want, int scaled, const ce_binary_args *a,             \
                                         ptrdiff_t i0, ptrdiff_t len, ptrdiff_t next,               \
                                         ce_partial *acc)                                           \
@@ -357,7 +357,9 @@ CE_INLINE void ce_prefetch_next(const ce_binary_args *a, ptrdiff_t i, ptrdiff_t 
         const T *x = (const T *)a->y_pred + i0, *y = (const T *)a->y_true + i0;                    \
         T *g = (T *)a->grad + i0, *h = (T *)a->hess + i0, *l = (T *)a->loss + i0;                  \
         const double gs = a->grad_scale;                                                           \
+        const float gs_hi = (float)gs, gs_lo = (float)(gs - (double)gs_hi); /* for float data */   \
         UT bad = 0, far = 0;                                                                       \
+        (void)gs_hi, (void)gs_lo;                                                                  \
         for (ptrdiff_t t = 0; t < len; ++t) {                                                      \
             const T xv = x[t], yv = y[t];                                                          \
             bad |= (UT)!((yv >= 0) & (yv <= 1) & (xv == xv));                                      \
@@ -380,7 +382,7 @@ CE_INLINE void ce_prefetch_next(const ce_binary_args *a, ptrdiff_t i, ptrdiff_t 
             const ce_logit_elem_##SFX r = ce_logit_combine_##SFX(x[t], y[t], eb[t], lb[t]);        \
             wloss[t] = (double)r.loss;                                                             \
             if (want & CE_WANT_GRAD)                                                               \
-                g[t] = scaled ? (T)(gs * (double)r.grad) : r.grad;                                 \
+                g[t] = scaled ? SCALE(r.grad_hi, r.grad_lo) : r.grad;                              \
             if (want & CE_WANT_HESS)                                                               \
                 h[t] = r.hess;                                                                     \
             if (want & CE_WANT_LOSS)                                                               \
@@ -392,8 +394,10 @@ CE_INLINE void ce_prefetch_next(const ce_binary_args *a, ptrdiff_t i, ptrdiff_t 
 
 CE_DEFINE_LOCATE(float, f32)
 CE_DEFINE_LOCATE(double, f64)
-CE_DEFINE_PLAIN_RUN(float, uint32_t, f32, fabsf, CE_EXP_NEAR_F)
-CE_DEFINE_PLAIN_RUN(double, uint64_t, f64, fabs, CE_EXP_NEAR)
+#define CE_SCALE_F32(hi, lo) ce_scale_f(hi, lo, gs, gs_hi, gs_lo)
+#define CE_SCALE_F64(hi, lo) ce_scale(hi, lo, gs)
+CE_DEFINE_PLAIN_RUN(float, uint32_t, f32, fabsf, CE_EXP_NEAR_F, CE_SCALE_F32)
+CE_DEFINE_PLAIN_RUN(double, uint64_t, f64, fabs, CE_EXP_NEAR, CE_SCALE_F64)
 
 /* Rows [r0, r1) of the plain logit pass, in runs of CE_PLAIN_LEN flat elements. */
 CE_INLINE void ce_plain_rows(int want, int f32, const ce_binary_args *a, ptrdiff_t r0,

@@ -19,8 +19,9 @@
 #define CE_DEFINE_LOGIT_ELEM(T, SFX, EXP_NEG, LOG1P_UNIT, FABS, FNMA)                              \
     typedef struct {                                                                               \
         T loss, grad, hess;                                                                        \
+        T grad_hi, grad_lo; /* grad = grad_hi + grad_lo rounded: for a scaled gradient */          \
     } ce_logit_elem_##SFX;                                                                         \
-    /* from e = e^-|x| and l1 = log1p(e), which the pass computes in loops of their own */        \
+    /* from e = e^-|x| and l1 = log1p(e), which the pass computes in loops of their own */         \
     CE_VM ce_logit_elem_##SFX ce_logit_combine_##SFX(T x, T y, T e, T l1)                          \
     {                                                                                              \
         ce_logit_elem_##SFX r;                                                                     \
@@ -33,14 +34,16 @@
         const T a = nonneg ? m : -y;                                                               \
         const T u = nonneg ? -q0 : q0, uc = nonneg ? -c : c;                                       \
         const T g = a + u;                                                                         \
-        const T gl = (a - g) + u; /* exact when |a| >= |u|: every hard label */                   \
+        const T gl = (a - g) + u; /* exact when |a| >= |u|: every hard label */                    \
         const T q = q0 + c;                                                                        \
         r.loss = (a == 0 ? (T)0 : a * x) + l1;                                                     \
-        r.grad = g + (gl + uc);                                                                    \
+        r.grad_hi = g;                                                                             \
+        r.grad_lo = gl + uc;                                                                       \
+        r.grad = g + r.grad_lo;                                                                    \
         r.hess = q * (1 - q);                                                                      \
         return r;                                                                                  \
     }                                                                                              \
-    CE_VM T ce_logit_e_##SFX(T x, int near) { return EXP_NEG(-FABS(x), near); }                   \
+    CE_VM T ce_logit_e_##SFX(T x, int near) { return EXP_NEG(-FABS(x), near); }                    \
     CE_VM T ce_logit_l1_##SFX(T e) { return LOG1P_UNIT(e); }                                       \
     CE_VM ce_logit_elem_##SFX ce_logit_elem_##SFX##_eval(T x, T y)                                 \
     {                                                                                              \

@@ -257,6 +257,30 @@ CE_DEFINE_DEKKER(float, _f, 4097.0f)
 CE_DEFINE_DEKKER(double, , 134217729.0)
 #endif
 
+/* s (hi + lo) with one rounding, for a scale s = s_hi + s_lo (float) or s (double) and a value
+ * hi + lo with |lo| below an ulp of hi: the products that matter are exact inside fused
+ * multiply-adds. Without them, float goes through double (exact sum, one rounding that counts)
+ * and double rounds twice. */
+CE_VM float ce_scale_f(float hi, float lo, double s, float s_hi, float s_lo)
+{
+#ifdef CE_HAVE_FMA
+    (void)s;
+    return fmaf(s_hi, hi, fmaf(s_hi, lo, s_lo * hi));
+#else
+    (void)s_hi, (void)s_lo;
+    return (float)(s * ((double)hi + (double)lo));
+#endif
+}
+
+CE_VM double ce_scale(double hi, double lo, double s)
+{
+#ifdef CE_HAVE_FMA
+    return fma(s, hi, s * lo);
+#else
+    return s * hi + s * lo;
+#endif
+}
+
 /* e^z for z <= 0 or NaN, in float. Taylor to r^7 (next term 5e-9 relative). near: the caller
  * knows that z is a number in [-87, 0] (CE_EXP_NEAR_F), where e^z is normal and 2^k goes
  * straight into the exponent bits; else (any z) 2^k is applied as two normal factors, of which
