@@ -37,7 +37,7 @@ def test_plain_and_weighted_passes_agree(dtype):
     plain = crossent.binary_cross_entropy_with_grad(y, x, kind="logit", reduction="none")
     weighted = crossent.binary_cross_entropy_with_grad(y, x, kind="logit", reduction="none",
                                                        sample_weight=np.ones(5000))
-    for got, want in zip(plain, weighted):
+    for got, want in zip(plain, weighted, strict=True):
         _assert_within_ulps(got, want, 4.0)
 
 
