@@ -184,8 +184,13 @@ CE_INLINE double ce_binary_run(int kind, int want, int f32, int per_row, const c
     const ce_pre pre = {pre1, pre2, pre3, pre4};
     const float *xf = (const float *)a->y_pred + i0, *yf = (const float *)a->y_true + i0;
     const double *xd = (const double *)a->y_pred + i0, *yd = (const double *)a->y_true + i0;
-    float *gf = (float *)a->grad + i0, *hf = (float *)a->hess + i0, *lf = (float *)a->loss + i0;
-    double *gd = (double *)a->grad + i0, *hd = (double *)a->hess + i0, *ld = (double *)a->loss + i0;
+    /* an output that is not asked for is NULL: no pointer arithmetic on it */
+    float *gf = a->grad ? (float *)a->grad + i0 : NULL;
+    float *hf = a->hess ? (float *)a->hess + i0 : NULL;
+    float *lf = a->loss ? (float *)a->loss + i0 : NULL;
+    double *gd = a->grad ? (double *)a->grad + i0 : NULL;
+    double *hd = a->hess ? (double *)a->hess + i0 : NULL;
+    double *ld = a->loss ? (double *)a->loss + i0 : NULL;
     const double s = a->label_smoothing, lo = a->clip_lo, hi = a->clip_hi, gs = a->grad_scale;
     const int omit = a->nan_policy == CE_NAN_OMIT;
     ptrdiff_t bad_label = 0, bad_pred = 0, nan_pred = 0;
@@ -355,7 +360,8 @@ CE_INLINE void ce_prefetch_next(const ce_binary_args *a, ptrdiff_t i, ptrdiff_t 
         double wloss[CE_PLAIN_LEN(T)];                                                             \
         T eb[CE_PLAIN_LEN(T)], lb[CE_PLAIN_LEN(T)];                                                \
         const T *x = (const T *)a->y_pred + i0, *y = (const T *)a->y_true + i0;                    \
-        T *g = (T *)a->grad + i0, *h = (T *)a->hess + i0, *l = (T *)a->loss + i0;                  \
+        T *g = a->grad ? (T *)a->grad + i0 : NULL, *h = a->hess ? (T *)a->hess + i0 : NULL;        \
+        T *l = a->loss ? (T *)a->loss + i0 : NULL;                                                 \
         const double gs = a->grad_scale;                                                           \
         const float gs_hi = (float)gs, gs_lo = (float)(gs - (double)gs_hi); /* for float data */   \
         UT bad = 0, far = 0;                                                                       \

@@ -86,7 +86,7 @@ def test_mean_gradient_is_scaled_before_its_last_rounding(dtype):
     _assert_within_ulps(g_mean, (g_none.astype(np.float64) / n).astype(dtype), 1.5)
 
 
-def test_in_place_output_takes_the_weighted_pass_with_the_same_values():
+def test_in_place_output_gives_the_same_values():
     x = _logits(2000, np.float64, 9)
     y = (np.random.default_rng(10).random(2000) < 0.5).astype(np.float64)
     _, want = crossent.binary_cross_entropy_with_grad(y, x, kind="logit", reduction="none")

@@ -195,7 +195,7 @@ static int measure_logit(uint64_t stride, long samples)
         logit_worst w = {{0}, {0}};
         char how[64];
         for (long i = 0; i < samples; ++i) {
-            /* half uniform on [-40, 40], half over every magnitude up to 800 and both signs */
+            /* half uniform on [-40, 40], half over every magnitude to 1024 and both signs */
             const uint64_t r = next_u64();
             const double u = (double)(r >> 11) * 0x1p-53;
             const double mag = (i & 1) ? 40.0 * u : ldexp(1.0 + u, (int)(r % 60) - 50);
