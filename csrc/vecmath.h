@@ -318,7 +318,11 @@ CE_VM float ce_exp_neg_f(float z) { return ce_exp_neg_impl_f(z, 0); }
 CE_VM float ce_log1p_unit_f(float t)
 {
     const int hi = t >= 0.5f;
-    const float f = hi ? (t - 1.0f) * 0.5f : t;
+    /* f = t m - o (exact), m = 1/2 and o = 1/2 when hi, else 1 and 0; made from a bit mask, as
+     * with selects compilers carry both cases through the division and the polynomial */
+    const uint32_t mask = 0u - (uint32_t)hi;
+    const float f = t * ce_from_bits_f(0x3f800000u - (mask & 0x00800000u)) -
+                    ce_from_bits_f(mask & 0x3f000000u);
     const float s = f / (2.0f + f);
     const float z = s * s, z2 = z * z;
     const float q =
@@ -366,7 +370,9 @@ CE_VM double ce_exp_neg(double z) { return ce_exp_neg_impl(z, 0); }
 CE_VM double ce_log1p_unit(double t)
 {
     const int hi = t >= 0.5;
-    const double f = hi ? (t - 1.0) * 0.5 : t;
+    const uint64_t mask = 0u - (uint64_t)hi; /* as in ce_log1p_unit_f */
+    const double f = t * ce_from_bits(0x3ff0000000000000u - (mask & 0x0010000000000000u)) -
+                     ce_from_bits(mask & 0x3fe0000000000000u);
     const double s = f / (2.0 + f);
     const double z = s * s, z2 = z * z, z4 = z2 * z2;
     const double a0 = 0x1.5555555555555p-2 + z * 0x1.9999999999f17p-3;
