@@ -1,0 +1,88 @@
+"""The targets' ratios measured in interleaved rounds, for a shared and noisy machine.
+
+    python benchmarks/interleaved.py [--rounds R] [--n N] [--kind logit]
+
+pytest-benchmark times each peer's rounds one after the other, so a machine whose speed drifts
+by tens of percent within minutes (a shared cloud host) can favour whichever peer ran in a fast
+minute. Here every round times each peer once, in turn, on the same arrays; a ratio is taken
+within each round (peer time / crossent time, above 1 means crossent is faster) and the table
+gives the median over rounds, next to each peer's median time. "crossent-2threads" is reported
+as crossent's own speed-up (1-thread time / 2-thread time). n = 1 calls are timed in loops of
+several thousand calls per round, so that the clock's resolution does not matter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_bench_binary import _data, _make_call  # noqa: E402
+
+PEERS = ["crossent", "crossent-2threads", "sklearn", "torch", "numba", "np.subtract"]
+
+
+def _available(peer: str, kind: str) -> bool:
+    module = {"sklearn": "sklearn", "torch": "torch", "numba": "numba"}.get(peer)
+    if peer == "sklearn" and kind != "logit":
+        return False
+    return module is None or importlib.util.find_spec(module) is not None
+
+
+def measure(kind: str, n: int, dtype: type, rounds: int) -> dict[str, tuple[float, float]]:
+    """Per peer: (median seconds per call, median over rounds of the within-round ratio)."""
+    x, y = _data(kind, n, dtype)
+    calls = {p: _make_call(kind, p, x, y) for p in PEERS if _available(p, kind)}
+    loops = max(1, 20_000 // n) if n < 1000 else 1
+    times: dict[str, list[float]] = {p: [] for p in calls}
+    for fn in calls.values():  # warm-up: first-call costs, page faults, numba compilation
+        fn()
+    for _ in range(rounds):
+        for peer, fn in calls.items():
+            t0 = time.perf_counter()
+            for _ in range(loops):
+                fn()
+            times[peer].append((time.perf_counter() - t0) / loops)
+    base = times["crossent"]
+    out = {}
+    for peer, ts in times.items():
+        if peer == "crossent-2threads":
+            ratios = [b / t for b, t in zip(base, ts, strict=True)]
+        else:
+            ratios = [t / b for b, t in zip(base, ts, strict=True)]
+        out[peer] = (statistics.median(ts), statistics.median(ratios))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--n", type=int, action="append", help="sizes (default 1 and 10^7)")
+    parser.add_argument("--kind", default="logit")
+    args = parser.parse_args(argv)
+    sizes = args.n or [1, 10_000_000]
+    cols = [p for p in PEERS if _available(p, args.kind)]
+    print(f"binary {args.kind}, {args.rounds} interleaved rounds; cells: median time, "
+          "median within-round ratio")
+    print("| dtype | n | " + " | ".join(cols) + " |")
+    print("|---|---:|" + "---:|" * len(cols))
+    for dtype in (np.float32, np.float64):
+        for n in sizes:
+            res = measure(args.kind, n, dtype, args.rounds)
+            cells = []
+            for p in cols:
+                t, r = res[p]
+                per = f"{t / n * 1e9:.2f} ns/el" if n > 1 else f"{t * 1e6:.2f} us"
+                cells.append(per if p == "crossent" else f"{per}, {r:.2f}x")
+            print(f"| {np.dtype(dtype).name} | {n:,} | " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
