@@ -23,6 +23,7 @@ __all__ = [
     "binary_cross_entropy_with_grad",
     "binary_logistic_grad_hess",
     "binary_kernel",
+    "categorical_kernel",
 ]
 
 _LN2 = float(np.log(2.0))
@@ -130,6 +131,99 @@ def binary_kernel(
         loss_sum = float(np.sum(weighted_loss))
         weight_sum = float(np.sum(wk))
     return loss_sum, weight_sum, bad_label, bad_pred, nan_pred, bad_label_value, bad_pred_value
+
+
+def _neg_log_softmax(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """-log softmax of each row, the softmax, 1 - softmax at each row's maximum, and where that
+    maximum is. The log-sum-exp is m + log1p(rest), rest the exponentials of the other classes
+    (relative to the maximum m), so a confident row keeps the full relative precision of its
+    small loss; 1 - softmax at the maximum is rest / sum for the same reason."""
+    n = z.shape[0]
+    top = np.argmax(z, axis=1)
+    m = z[np.arange(n), top][:, None]
+    e = np.exp(z - m)
+    others = e.copy()
+    others[np.arange(n), top] = 0.0
+    rest = others.sum(axis=1, keepdims=True)
+    total = 1.0 + rest
+    nls = (m - z) + np.log1p(rest)
+    p = e / total
+    return nls, p, rest / total, top
+
+
+def categorical_kernel(
+    kind: int,
+    y_pred: np.ndarray,
+    labels: np.ndarray | None,
+    targets: np.ndarray | None,
+    sample_weight: np.ndarray | None,
+    class_weight: np.ndarray | None,
+    ignore_index: int | None,
+    label_smoothing: float,
+    clip_lo: float,
+    clip_hi: float,
+    nan_policy: int,
+    grad: np.ndarray | None,
+    loss: np.ndarray | None,
+) -> tuple[float, float, int]:
+    """The categorical pass in numpy, on validated input: y_pred (n, C), and either integer
+    ``labels`` (n,) or soft ``targets`` (n, C). Per row i, with the target vector t (one-hot, or
+    the soft row), smoothed to (1 - eps) t + eps / C, and a = class_weight * t:
+    loss_i = w_i sum_c a_c (-log p_c), grad_i = w_i (A p - a) for logits (A = sum_c a_c),
+    -w_i a / p for probabilities and -w_i a for log-probabilities; w_i is the sample weight
+    (0 for an ignored row, and for a row with NaN under nan_policy "omit"). The row's weight in
+    a "mean" denominator is w_i times the class weight of its label (w_i with soft targets), as
+    in torch's ``cross_entropy``. Writes the unscaled gradient and the per-row weighted loss
+    where asked; returns (sum of weighted losses, sum of denominator weights, flat index of the
+    first NaN in y_pred or -1)."""
+    x = y_pred.astype(np.float64)
+    n, c = x.shape
+    cw = np.ones(c) if class_weight is None else class_weight.astype(np.float64)
+    sw = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
+    nan = np.isnan(x)
+    nan_pred = _first(nan)
+    rows = np.arange(n)
+    if labels is not None:
+        keep = np.ones(n, dtype=bool) if ignore_index is None else labels != ignore_index
+        lab = np.where(keep, labels, 0).astype(np.intp)
+        t = np.zeros((n, c))
+        t[rows, lab] = 1.0
+        denom_w = np.where(keep, sw * cw[lab], 0.0)
+    else:
+        keep = np.ones(n, dtype=bool)
+        t = targets.astype(np.float64)
+        denom_w = sw.copy()
+    if label_smoothing:
+        t = t * (1.0 - label_smoothing) + label_smoothing / c
+    a = cw[None, :] * t
+    w = np.where(keep, sw, 0.0)
+    if nan_policy == NAN_POLICIES["omit"]:
+        bad_row = nan.any(axis=1)
+        w = np.where(bad_row, 0.0, w)
+        denom_w = np.where(bad_row, 0.0, denom_w)
+    with np.errstate(all="ignore"):
+        if kind == KINDS["logit"]:
+            nls, p, one_minus_top, top = _neg_log_softmax(x)
+            big_a = a.sum(axis=1, keepdims=True)
+            g = big_a * p - a
+            # at the row maximum, A p - a = (A - a) - A (1 - p), without the cancellation
+            rest_a = np.where(np.arange(c)[None, :] == top[:, None], 0.0, a).sum(axis=1)
+            g[rows, top] = rest_a - big_a[:, 0] * one_minus_top[:, 0]
+        elif kind == KINDS["probability"]:
+            q = np.clip(x, clip_lo, clip_hi)
+            nls = -np.log(q)
+            g = -a / q
+        else:
+            q = np.clip(x, clip_lo, clip_hi)
+            nls = -q
+            g = -a
+        row_loss = _dropping_zero(a, nls).sum(axis=1)
+        weighted = _dropping_zero(w, row_loss)
+        if grad is not None:
+            grad[...] = _dropping_zero(w[:, None], g)
+        if loss is not None:
+            loss[...] = weighted
+        return float(np.sum(weighted)), float(np.sum(denom_w)), nan_pred
 
 
 _functions = make_functions(binary_kernel, __name__)
