@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import warnings
 
-from ._api import make_functions
+from ._api import make_categorical_functions, make_functions
 from ._version import __version__
 
 __all__ = [
@@ -18,6 +18,8 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_grad",
     "binary_logistic_grad_hess",
+    "categorical_cross_entropy",
+    "categorical_cross_entropy_with_grad",
     "show_config",
 ]
 
@@ -65,6 +67,13 @@ _functions = make_functions(_kernel, __name__, _fast)  # type: ignore[arg-type]
 binary_cross_entropy = _functions["binary_cross_entropy"]
 binary_cross_entropy_with_grad = _functions["binary_cross_entropy_with_grad"]
 binary_logistic_grad_hess = _functions["binary_logistic_grad_hess"]
+
+# The categorical pass runs in numpy on every backend until its C kernel lands.
+from .reference import categorical_kernel as _categorical_kernel  # noqa: E402
+
+_categorical = make_categorical_functions(_categorical_kernel, __name__)
+categorical_cross_entropy = _categorical["categorical_cross_entropy"]
+categorical_cross_entropy_with_grad = _categorical["categorical_cross_entropy_with_grad"]
 
 
 def show_config() -> None:

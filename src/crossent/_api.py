@@ -575,3 +575,253 @@ def make_functions(
 
 
 raise_for_status = _raise_for_status  # the C fast path raises through the same messages
+
+
+def _labels(yt0: np.ndarray, n: int, c: int, ignore_index: int | None) -> np.ndarray:
+    """Integer labels (n,) as int64, each in [0, c) or equal to ignore_index."""
+    if yt0.dtype.kind not in "biuf":
+        raise TypeError(f"y_true must hold integer labels; got an array of dtype {yt0.dtype}")
+    if yt0.shape != (n,):
+        raise ValueError(
+            f"y_true holds labels of shape {yt0.shape}, but y_pred has {n} rows; expected "
+            f"shape ({n},) (or soft targets of the shape of y_pred)"
+        )
+    if yt0.dtype.kind == "f":
+        bad = np.flatnonzero(~(np.isfinite(yt0) & (np.floor(yt0) == yt0)))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(f"y_true must hold integer labels; y_true[{i}] = {yt0[i]}")
+        if yt0.size and np.abs(yt0).max() >= 2.0**62:
+            i = int(np.argmax(np.abs(yt0)))
+            raise ValueError(f"y_true must hold labels in [0, {c}); y_true[{i}] = {yt0[i]}")
+    if yt0.dtype.kind == "u" and yt0.dtype.itemsize == 8 and yt0.size and yt0.max() >= 2**63:
+        i = int(np.argmax(yt0))
+        raise ValueError(f"y_true must hold labels in [0, {c}); y_true[{i}] = {yt0[i]}")
+    labels = np.asarray(yt0, dtype=np.int64)
+    ok = (labels >= 0) & (labels < c)
+    if ignore_index is not None:
+        ok |= labels == ignore_index
+    bad = np.flatnonzero(~ok)
+    if bad.size:
+        i = int(bad[0])
+        also = "" if ignore_index is None else f" or equal to ignore_index={ignore_index}"
+        raise ValueError(f"y_true must hold labels in [0, {c}){also}; y_true[{i}] = {yt0[i]}")
+    return labels
+
+
+def _class_weight(class_weight: object, c: int) -> np.ndarray:
+    cw = _to_array("class_weight", class_weight)
+    if cw.dtype.kind not in "fbiu":
+        raise TypeError(f"class_weight must hold real numbers; got an array of dtype {cw.dtype}")
+    cw = np.asarray(cw, dtype=_F64)
+    if cw.shape != (c,):
+        raise ValueError(f"class_weight has shape {cw.shape}; expected ({c},), one weight per "
+                         "class (column of y_pred)")
+    bad = np.flatnonzero(~(np.isfinite(cw) & (cw >= 0)))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"class_weight must be finite and >= 0; class_weight[{i}] = {cw[i]}")
+    return cw
+
+
+def make_categorical_functions(
+    kernel: Callable[..., tuple[float, float, int]], module: str
+) -> dict[str, Callable[..., Any]]:
+    """The public categorical functions, bound to ``kernel`` (the signature of
+    ``crossent.reference.categorical_kernel``)."""
+
+    def _categorical(
+        y_true: object, y_pred: object, kind: object, sample_weight: object,
+        class_weight: object, ignore_index: object, label_smoothing: object, reduction: object,
+        eps: object, nan_policy: object, n_threads: object, out: object, want_grad: bool,
+    ) -> Any:
+        _choice("kind", kind, KINDS)
+        _choice("reduction", reduction, REDUCTIONS)
+        _choice("nan_policy", nan_policy, NAN_POLICIES)
+        _n_threads(n_threads)
+        kind_code = KINDS[kind]  # type: ignore[index]
+        policy = NAN_POLICIES[nan_policy]  # type: ignore[index]
+        smoothing = _real_scalar("label_smoothing", label_smoothing)
+        if not 0.0 <= smoothing <= 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}")
+        ignore = None
+        if ignore_index is not None:
+            if isinstance(ignore_index, bool):
+                raise ValueError(f"ignore_index must be an integer; got {ignore_index!r}")
+            try:
+                ignore = operator.index(ignore_index)  # type: ignore[arg-type]
+            except TypeError:
+                raise ValueError(
+                    f"ignore_index must be an integer; got {ignore_index!r}") from None
+        yp0 = _to_array("y_pred", y_pred)
+        dtype = _compute_dtype("y_pred", yp0)
+        yp = np.asarray(yp0, dtype=dtype, order="C")
+        if yp.ndim != 2:
+            raise ValueError(f"y_pred must have shape (n, C), one column per class; got "
+                             f"{yp.ndim} dimensions {yp.shape}")
+        n, c = yp.shape
+        if c == 0:
+            raise ValueError(f"y_pred must have at least one class (column); got shape {yp.shape}")
+        yt0 = _to_array("y_true", y_true)
+        labels = targets = None
+        if yt0.ndim == 2:
+            if ignore is not None:
+                raise ValueError("ignore_index applies to integer labels, not to soft targets")
+            if yt0.dtype.kind not in "fbiu":
+                raise TypeError(
+                    f"y_true must hold real numbers; got an array of dtype {yt0.dtype}")
+            targets = np.asarray(yt0, dtype=_F64)
+            if targets.shape != yp.shape:
+                raise ValueError(f"y_true holds soft targets of shape {targets.shape}, but "
+                                 f"y_pred has shape {yp.shape}; they must match")
+            bad = np.flatnonzero(~(np.isfinite(targets) & (targets >= 0)))
+            if bad.size:
+                i = int(bad[0])
+                raise ValueError("y_true (soft targets) must be finite and >= 0; "
+                                 f"y_true{_index(i, targets.shape)} = {targets.flat[i]}")
+        else:
+            labels = _labels(yt0, n, c, ignore)
+        sw = None if sample_weight is None else _sample_weight(sample_weight, yp, 1)[0]
+        cw = None if class_weight is None else _class_weight(class_weight, c)
+        e = _eps(eps, dtype)
+        lo, hi = (0.0, 0.0) if kind_code == _LOGIT else _eps_bounds(e, kind_code, dtype)
+        if kind_code != _LOGIT:
+            bad_pred = (~((yp >= 0) & (yp <= 1)) if kind_code == _PROBABILITY else yp > 0)
+            bad = np.flatnonzero(bad_pred & ~np.isnan(yp))
+            if bad.size:
+                i = int(bad[0])
+                domain = "[0, 1]" if kind_code == _PROBABILITY else "(-inf, 0]"
+                raise ValueError(f"y_pred must be in {domain} for kind={kind!r}; "
+                                 f"y_pred{_index(i, yp.shape)} = {yp.flat[i]}")
+        grad = None
+        if want_grad:
+            if out is None:
+                grad = np.empty(yp.shape, dtype)
+            else:
+                inputs = (("y_pred", yp0, True), ("y_pred", yp, True), ("y_true", yt0, False),
+                          ("sample_weight", sample_weight, False),
+                          ("class_weight", class_weight, False))
+                grad = _check_out("out", out, yp.shape, dtype, inputs)
+        loss = np.empty(n, dtype) if reduction == "none" else None
+        total, denom, nan_at = kernel(kind_code, yp, labels, targets, sw, cw, ignore, smoothing,
+                                      lo, hi, policy, reduction == "mean", grad, loss)
+        if nan_at >= 0 and policy == _RAISE:
+            raise ValueError(f"y_pred{_index(nan_at, yp.shape)} is NaN (nan_policy='raise')")
+        if reduction == "mean":
+            if not denom > 0:
+                raise ValueError(
+                    "reduction='mean' needs a positive total weight; got 0 (every row is "
+                    "empty, ignored, omitted or of weight 0)" if n else
+                    "reduction='mean' needs a positive total weight; got 0 (0 rows)")
+            value: Any = total / denom
+        else:
+            value = loss if reduction == "none" else total
+        return (value, grad) if want_grad else value
+
+    def categorical_cross_entropy(
+        y_true: object,
+        y_pred: object,
+        *,
+        kind: str = "probability",
+        sample_weight: object = None,
+        class_weight: object = None,
+        ignore_index: int | None = None,
+        label_smoothing: float = 0.0,
+        reduction: str = "mean",
+        eps: float | None = None,
+        nan_policy: str = "propagate",
+        n_threads: int = 1,
+    ) -> Any:
+        """Categorical cross-entropy of ``y_pred`` (n, C) against labels or soft targets.
+
+        Parameters
+        ----------
+        y_true : array_like of shape (n,) or (n, C)
+            Integer class labels in [0, C) (any integer dtype, or floats holding integers;
+            ``ignore_index`` marks rows to leave out), or soft targets >= 0 of the shape of
+            ``y_pred``.
+        y_pred : array_like of shape (n, C)
+            Probabilities, logits or log-probabilities, as ``kind`` says.
+        kind : {"probability", "logit", "log_probability"}
+            ``"logit"`` is softmax cross-entropy (PyTorch's ``cross_entropy``);
+            ``"log_probability"`` is the negative log-likelihood (``nll_loss``).
+        sample_weight : array_like of shape (n,), optional
+            Finite non-negative weight of each row.
+        class_weight : array_like of shape (C,), optional
+            Finite non-negative weight of each class, as PyTorch's ``weight``.
+        ignore_index : int, optional
+            Rows whose label equals it contribute no loss, weight or gradient.
+        label_smoothing : float in [0, 1]
+            The target becomes ``(1 - label_smoothing) * target + label_smoothing / C``.
+        reduction : {"mean", "sum", "none"}
+            ``"mean"`` divides by the total weight: the sum over rows of sample weight times
+            the class weight of the row's label (the sample weights alone for soft targets).
+            ``"none"`` returns the weighted loss of each row, shape (n,).
+        eps : float in [0, 0.5), optional
+            Probabilities are clipped to [eps, 1 - eps] (log-probabilities to
+            [log eps, log1p(-eps)]); defaults to the machine epsilon of the dtype; 0 clips
+            nothing (PyTorch's ``nll_loss``).
+        nan_policy : {"propagate", "raise", "omit"}
+            What a NaN in ``y_pred`` does: a NaN loss for its row, a ValueError, or the row
+            is left out.
+        n_threads : int
+            Threads to use; -1 means all usable cores.
+
+        Returns
+        -------
+        loss : float, or ndarray of shape (n,) for reduction="none"
+
+        Examples
+        --------
+        >>> from crossent import categorical_cross_entropy
+        >>> round(categorical_cross_entropy([0, 2], [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]), 6)
+        0.289909
+        """
+        return _categorical(y_true, y_pred, kind, sample_weight, class_weight, ignore_index,
+                            label_smoothing, reduction, eps, nan_policy, n_threads, None, False)
+
+    def categorical_cross_entropy_with_grad(
+        y_true: object,
+        y_pred: object,
+        *,
+        kind: str = "probability",
+        sample_weight: object = None,
+        class_weight: object = None,
+        ignore_index: int | None = None,
+        label_smoothing: float = 0.0,
+        reduction: str = "mean",
+        eps: float | None = None,
+        nan_policy: str = "propagate",
+        n_threads: int = 1,
+        out: np.ndarray | None = None,
+    ) -> tuple[Any, np.ndarray]:
+        """Categorical cross-entropy and its gradient with respect to ``y_pred``.
+
+        Takes the parameters of :func:`categorical_cross_entropy`, and ``out``: receives the
+        gradient (shape (n, C), the float dtype of the computation, C-contiguous, writeable;
+        it may be ``y_pred`` itself). The gradient is that of the returned loss: for "mean" it
+        includes the division by the total weight; for "none" it is each row's weighted
+        gradient. For logits it is ``softmax * A - a`` per row (``a`` the weighted, smoothed
+        target, ``A`` its sum): ``softmax - onehot`` in the plain case.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from crossent import categorical_cross_entropy_with_grad
+        >>> loss, grad = categorical_cross_entropy_with_grad(
+        ...     [1], np.array([[0.0, 0.0]]), kind="logit")
+        >>> round(loss, 6), grad.tolist()
+        (0.693147, [[0.5, -0.5]])
+        """
+        return _categorical(y_true, y_pred, kind, sample_weight, class_weight,  # type: ignore[no-any-return]
+                            ignore_index, label_smoothing, reduction, eps, nan_policy, n_threads,
+                            out, True)
+
+    functions: dict[str, Callable[..., Any]] = {
+        "categorical_cross_entropy": categorical_cross_entropy,
+        "categorical_cross_entropy_with_grad": categorical_cross_entropy_with_grad,
+    }
+    for name, f in functions.items():
+        f.__module__ = module
+        f.__qualname__ = name
+    return functions

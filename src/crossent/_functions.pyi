@@ -46,3 +46,32 @@ def binary_logistic_grad_hess(
     hess_out: FloatArray | None = None,
     n_threads: int = 1,
 ) -> tuple[FloatArray, FloatArray]: ...
+def categorical_cross_entropy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    kind: Kind = "probability",
+    sample_weight: ArrayLike | None = None,
+    class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    reduction: Reduction = "mean",
+    eps: float | None = None,
+    nan_policy: NanPolicy = "propagate",
+    n_threads: int = 1,
+) -> Any: ...
+def categorical_cross_entropy_with_grad(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    kind: Kind = "probability",
+    sample_weight: ArrayLike | None = None,
+    class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    reduction: Reduction = "mean",
+    eps: float | None = None,
+    nan_policy: NanPolicy = "propagate",
+    n_threads: int = 1,
+    out: FloatArray | None = None,
+) -> tuple[Any, FloatArray]: ...

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._api import KINDS, NAN_POLICIES, make_functions
+from ._api import KINDS, NAN_POLICIES, make_categorical_functions, make_functions
 
 __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_grad",
     "binary_logistic_grad_hess",
+    "categorical_cross_entropy",
+    "categorical_cross_entropy_with_grad",
     "binary_kernel",
     "categorical_kernel",
 ]
@@ -163,6 +165,7 @@ def categorical_kernel(
     clip_lo: float,
     clip_hi: float,
     nan_policy: int,
+    mean: bool,
     grad: np.ndarray | None,
     loss: np.ndarray | None,
 ) -> tuple[float, float, int]:
@@ -173,8 +176,9 @@ def categorical_kernel(
     -w_i a / p for probabilities and -w_i a for log-probabilities; w_i is the sample weight
     (0 for an ignored row, and for a row with NaN under nan_policy "omit"). The row's weight in
     a "mean" denominator is w_i times the class weight of its label (w_i with soft targets), as
-    in torch's ``cross_entropy``. Writes the unscaled gradient and the per-row weighted loss
-    where asked; returns (sum of weighted losses, sum of denominator weights, flat index of the
+    in torch's ``cross_entropy``. Writes the gradient (divided by that denominator's sum when
+    ``mean``, before its one rounding to the output dtype) and the per-row weighted loss where
+    asked; returns (sum of weighted losses, sum of denominator weights, flat index of the
     first NaN in y_pred or -1)."""
     x = y_pred.astype(np.float64)
     n, c = x.shape
@@ -219,14 +223,19 @@ def categorical_kernel(
             g = -a
         row_loss = _dropping_zero(a, nls).sum(axis=1)
         weighted = _dropping_zero(w, row_loss)
+        denom = float(np.sum(denom_w))
         if grad is not None:
-            grad[...] = _dropping_zero(w[:, None], g)
+            scale = 1.0 / denom if mean and denom > 0 else 1.0
+            grad[...] = _dropping_zero(w[:, None] * scale, g)
         if loss is not None:
             loss[...] = weighted
-        return float(np.sum(weighted)), float(np.sum(denom_w)), nan_pred
+        return float(np.sum(weighted)), denom, nan_pred
 
 
 _functions = make_functions(binary_kernel, __name__)
 binary_cross_entropy = _functions["binary_cross_entropy"]
 binary_cross_entropy_with_grad = _functions["binary_cross_entropy_with_grad"]
 binary_logistic_grad_hess = _functions["binary_logistic_grad_hess"]
+_categorical = make_categorical_functions(categorical_kernel, __name__)
+categorical_cross_entropy = _categorical["categorical_cross_entropy"]
+categorical_cross_entropy_with_grad = _categorical["categorical_cross_entropy_with_grad"]

@@ -11,6 +11,12 @@ from ._functions import (
 from ._functions import (
     binary_logistic_grad_hess as binary_logistic_grad_hess,
 )
+from ._functions import (
+    categorical_cross_entropy as categorical_cross_entropy,
+)
+from ._functions import (
+    categorical_cross_entropy_with_grad as categorical_cross_entropy_with_grad,
+)
 
 def binary_kernel(
     kind: int,
@@ -30,3 +36,19 @@ def binary_kernel(
     loss: np.ndarray[Any, Any] | None,
     n_threads: int = 1,
 ) -> tuple[float, float, int, int, int, float, float]: ...
+def categorical_kernel(
+    kind: int,
+    y_pred: np.ndarray[Any, Any],
+    labels: np.ndarray[Any, Any] | None,
+    targets: np.ndarray[Any, Any] | None,
+    sample_weight: np.ndarray[Any, Any] | None,
+    class_weight: np.ndarray[Any, Any] | None,
+    ignore_index: int | None,
+    label_smoothing: float,
+    clip_lo: float,
+    clip_hi: float,
+    nan_policy: int,
+    mean: bool,
+    grad: np.ndarray[Any, Any] | None,
+    loss: np.ndarray[Any, Any] | None,
+) -> tuple[float, float, int]: ...

@@ -1,0 +1,213 @@
+"""The public categorical functions on both backends: PyTorch's cross_entropy and nll_loss with
+autograd for every option combination, dtypes and outputs, and the errors of DESIGN.md."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+
+def torch_ce(x, target, *, weight=None, ignore_index=None, smoothing=0.0, reduction="mean"):
+    t = torch.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+    kw = {"weight": None if weight is None else torch.tensor(weight),
+          "label_smoothing": smoothing, "reduction": reduction}
+    if ignore_index is not None:
+        kw["ignore_index"] = ignore_index
+    out = F.cross_entropy(t, torch.tensor(target), **kw)
+    (out.sum() if reduction == "none" else out).backward()
+    return out.detach().numpy(), t.grad.numpy()
+
+
+CASES = [c for c in itertools.product(["labels", "soft"], [False, True], [False, True],
+                                      [0.0, 0.1], ["mean", "sum", "none"])
+         if not (c[0] == "soft" and c[2])]
+
+
+@pytest.mark.parametrize("target_kind, weighted, ignore, smoothing, reduction", CASES)
+def test_logit_matches_torch(api, target_kind, weighted, ignore, smoothing, reduction):
+    rng = np.random.default_rng(abs(hash(CASES.index(
+        (target_kind, weighted, ignore, smoothing, reduction)))))
+    n, c = 20, 5
+    x = rng.standard_normal((n, c)) * 4
+    cw = rng.uniform(0.3, 2.0, c) if weighted else None
+    if target_kind == "soft":
+        y = rng.dirichlet(np.ones(c), n)
+    else:
+        y = rng.integers(0, c, n).astype(np.int32)
+        if ignore:
+            y[1::4] = -1
+    ii = -1 if ignore else None
+    loss, grad = api.categorical_cross_entropy_with_grad(
+        y, x, kind="logit", class_weight=cw, ignore_index=ii, label_smoothing=smoothing,
+        reduction=reduction)
+    want, want_grad = torch_ce(x, y.astype(np.int64) if target_kind == "labels" else y,
+                               weight=cw, ignore_index=ii, smoothing=smoothing,
+                               reduction=reduction)
+    # absolute slack for torch's own rounding: it forms lse - z with cancellation, so a small
+    # row loss is off there by about eps * |lse| (the precise values are checked by mpmath)
+    np.testing.assert_allclose(loss, want, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-12, atol=1e-15)
+    only = api.categorical_cross_entropy(
+        y, x, kind="logit", class_weight=cw, ignore_index=ii, label_smoothing=smoothing,
+        reduction=reduction)
+    np.testing.assert_array_equal(only, loss)
+
+
+@pytest.mark.parametrize("kind", ["probability", "log_probability"])
+def test_nll_kinds_match_torch(api, kind):
+    rng = np.random.default_rng(5)
+    n, c = 15, 4
+    logp = np.log(rng.dirichlet(np.ones(c), n))
+    y = rng.integers(0, c, n)
+    x = np.exp(logp) if kind == "probability" else logp
+    loss, grad = api.categorical_cross_entropy_with_grad(y, x, kind=kind, eps=0)
+    t = torch.tensor(x, requires_grad=True)
+    out = F.nll_loss(torch.log(t) if kind == "probability" else t, torch.tensor(y))
+    out.backward()
+    np.testing.assert_allclose(loss, out.item(), rtol=1e-13)
+    np.testing.assert_allclose(grad, t.grad.numpy(), rtol=1e-12)
+
+
+def test_probability_clipping(api):
+    """A zero probability for the label is clipped to eps: a finite loss of -log(eps)."""
+    loss = api.categorical_cross_entropy([1], [[1.0, 0.0]], reduction="sum")
+    assert loss == pytest.approx(-np.log(np.finfo(np.float64).eps), rel=1e-15)
+    assert api.categorical_cross_entropy([1], [[1.0, 0.0]], eps=0) == np.inf
+
+
+def test_sample_weight(api):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((12, 3))
+    y = rng.integers(0, 3, 12)
+    sw = rng.uniform(0, 2, 12)
+    cw = np.array([0.5, 1.0, 2.0])
+    per_row, _ = torch_ce(x, y, weight=cw, reduction="none")
+    loss, grad = api.categorical_cross_entropy_with_grad(y, x, kind="logit", sample_weight=sw,
+                                                         class_weight=cw)
+    assert loss == pytest.approx(np.sum(sw * per_row) / np.sum(sw * cw[y]), rel=1e-13)
+    _, row_grads = torch_ce(x, y, weight=cw, reduction="none")
+    np.testing.assert_allclose(grad, sw[:, None] * row_grads / np.sum(sw * cw[y]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("label_dtype", [np.int8, np.uint8, np.int16, np.int64, np.uint64,
+                                         np.float32, bool])
+def test_label_dtypes(api, label_dtype):
+    x = np.array([[1.0, 2.0], [0.5, -0.5], [3.0, 0.0]])
+    y = np.array([1, 0, 1]).astype(label_dtype)
+    want, _ = torch_ce(x, np.array([1, 0, 1]))
+    assert api.categorical_cross_entropy(y, x, kind="logit") == pytest.approx(want, rel=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_dtypes_and_out(api, dtype):
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((9, 4)) * 2).astype(dtype)
+    y = rng.integers(0, 4, 9)
+    want, want_grad = torch_ce(x.astype(np.float64), y)
+    loss, grad = api.categorical_cross_entropy_with_grad(y, x, kind="logit")
+    expect = np.float32 if dtype != np.float64 else np.float64
+    assert grad.dtype == expect
+    tol = 1e-13 if dtype == np.float64 else 1e-6
+    assert loss == pytest.approx(want, rel=tol)
+    np.testing.assert_allclose(grad, want_grad, rtol=tol * 10, atol=tol)
+    if dtype != np.float16:
+        buf = x.copy()
+        loss2, g2 = api.categorical_cross_entropy_with_grad(y, buf, kind="logit", out=buf)
+        assert g2 is buf and loss2 == loss
+        np.testing.assert_array_equal(buf, grad)
+
+
+def test_masked_logits_and_confident_rows(api):
+    x = np.array([[5.0, -np.inf, 1.0], [800.0, 0.0, -np.inf]])
+    loss, grad = api.categorical_cross_entropy_with_grad([0, 0], x, kind="logit",
+                                                         reduction="none")
+    np.testing.assert_allclose(loss, [np.log1p(np.exp(-4.0)), 0.0], rtol=1e-15)
+    assert np.all(np.isfinite(grad)) and grad[0, 1] == 0.0
+    tiny = api.categorical_cross_entropy([0], [[40.0, 0.0]], kind="logit")
+    assert tiny == pytest.approx(np.exp(-40.0), rel=1e-15)  # log1p(e^-40) = e^-40 (1 - ...)
+
+
+def test_nan_policy(api):
+    x = np.array([[0.0, 1.0], [np.nan, 0.0], [1.0, 2.0]])
+    y = [0, 1, 1]
+    assert np.isnan(api.categorical_cross_entropy(y, x, kind="logit"))
+    with pytest.raises(ValueError, match=r"y_pred\[1, 0\] is NaN"):
+        api.categorical_cross_entropy(y, x, kind="logit", nan_policy="raise")
+    kept = api.categorical_cross_entropy(y, x, kind="logit", nan_policy="omit")
+    want = api.categorical_cross_entropy([0, 1], x[[0, 2]], kind="logit")
+    assert kept == pytest.approx(want, rel=1e-15)
+
+
+def test_empty_and_all_ignored(api):
+    x = np.zeros((0, 3))
+    assert api.categorical_cross_entropy(np.zeros(0, int), x, reduction="sum") == 0.0
+    with pytest.raises(ValueError, match="positive total weight"):
+        api.categorical_cross_entropy(np.zeros(0, int), x)
+    with pytest.raises(ValueError, match="positive total weight"):
+        api.categorical_cross_entropy([-100, -100], np.zeros((2, 3)), kind="logit",
+                                      ignore_index=-100)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda api: api.categorical_cross_entropy([0, 3], np.zeros((2, 3)), kind="logit"),
+     r"labels in \[0, 3\); y_true\[1\] = 3"),
+    (lambda api: api.categorical_cross_entropy([0, -1], np.zeros((2, 3)), kind="logit"),
+     r"y_true\[1\] = -1"),
+    (lambda api: api.categorical_cross_entropy([0, 1.5], np.zeros((2, 3)), kind="logit"),
+     r"integer labels; y_true\[1\] = 1.5"),
+    (lambda api: api.categorical_cross_entropy([0, np.nan], np.zeros((2, 3)), kind="logit"),
+     r"integer labels; y_true\[1\] = nan"),
+    (lambda api: api.categorical_cross_entropy([[0.5, -0.1, 0.6]], np.zeros((1, 3)),
+                                               kind="logit"),
+     r"soft targets\) must be finite and >= 0; y_true\[0, 1\] = -0.1"),
+    (lambda api: api.categorical_cross_entropy([0], np.zeros((1, 3)), kind="logit",
+                                               class_weight=[1, 2]),
+     r"class_weight has shape \(2,\); expected \(3,\)"),
+    (lambda api: api.categorical_cross_entropy([0], np.zeros((1, 3)), kind="logit",
+                                               class_weight=[1, -2, 1]),
+     r"class_weight\[1\] = -2"),
+    (lambda api: api.categorical_cross_entropy([0, 1, 2], np.zeros((2, 3)), kind="logit"),
+     r"shape \(3,\), but y_pred has 2 rows"),
+    (lambda api: api.categorical_cross_entropy([0, 1], np.zeros(2), kind="logit"),
+     r"shape \(n, C\).*1 dimensions"),
+    (lambda api: api.categorical_cross_entropy([0], [[0.5, 1.5]]),
+     r"in \[0, 1\] for kind='probability'; y_pred\[0, 1\] = 1.5"),
+    (lambda api: api.categorical_cross_entropy([0], [[-0.5, 0.5]], kind="log_probability"),
+     r"\(-inf, 0\] for kind='log_probability'; y_pred\[0, 1\] = 0.5"),
+    (lambda api: api.categorical_cross_entropy([0], [[0.5, 0.5]], ignore_index=1.5),
+     r"ignore_index must be an integer; got 1.5"),
+    (lambda api: api.categorical_cross_entropy([[0.5, 0.5]], [[0.5, 0.5]], ignore_index=0),
+     r"ignore_index applies to integer labels"),
+    (lambda api: api.categorical_cross_entropy([0], [[0.5, 0.5]], sample_weight=[1, 2]),
+     r"sample_weight has shape \(2,\)"),
+    (lambda api: api.categorical_cross_entropy([0], [[0.5, 0.5]], label_smoothing=2),
+     r"label_smoothing must be in \[0, 1\]"),
+    (lambda api: api.categorical_cross_entropy([0], [[0.5, 0.5]], reduction="avg"),
+     r"reduction must be one of"),
+])
+def test_errors(api, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(api)
+
+
+def test_type_errors(api):
+    with pytest.raises(TypeError, match="y_true must hold integer labels"):
+        api.categorical_cross_entropy(np.array(["a"]), [[0.5, 0.5]])
+    with pytest.raises(TypeError, match="y_pred must hold real numbers"):
+        api.categorical_cross_entropy([0], np.array([[1 + 1j, 0]]))
+
+
+def test_out_rules(api):
+    x = np.zeros((2, 3))
+    with pytest.raises(ValueError, match="out has shape"):
+        api.categorical_cross_entropy_with_grad([0, 1], x, kind="logit", out=np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="out overlaps y_true"):
+        y = np.zeros((2, 3))
+        api.categorical_cross_entropy_with_grad(y, x, kind="logit", out=y)
+    y = np.array([[1.0, 0.0, 0.0]])
+    before = y.copy()
+    api.categorical_cross_entropy_with_grad(y, np.zeros((1, 3)), kind="logit")
+    np.testing.assert_array_equal(y, before)
