@@ -11,9 +11,11 @@
 
 #define CE_HAVE_FMA 1 /* the target has fused multiply-add */
 #include "binary_kernel.h"
+#include "categorical_kernel.h"
 
 CE_DEFINE_BINARY(avx512)
 CE_DEFINE_VECMATH_EVAL(avx512)
+CE_DEFINE_CATEGORICAL(avx512)
 
 #if defined(__clang__)
 #pragma clang attribute pop

@@ -73,6 +73,38 @@ typedef struct {
 int ce_binary_f32(int kind, const ce_binary_args *args, ce_status *status);
 int ce_binary_f64(int kind, const ce_binary_args *args, ce_status *status);
 
+/* One categorical cross-entropy pass over the rows of an (n, c) C-contiguous array. y_pred,
+ * targets, grad and loss have the element type of the function called; weights are double.
+ * Per row, with the target vector t (one-hot of the label, or the soft row) smoothed to
+ * (1 - s) t + s / c and a = class_weight * t: loss = sum_j a_j (-log p_j), and the gradient is
+ * A p - a (logit; A = sum_j a_j), -a / p (probability) or -a (log-probability), each times the
+ * row's sample weight and grad_scale. Inputs are validated by the caller, except NaNs. */
+typedef struct {
+    ptrdiff_t n;                 /* rows */
+    ptrdiff_t c;                 /* classes (columns), >= 1 */
+    const void *y_pred;          /* (n, c) */
+    const long long *labels;     /* (n,) in [0, c) or ignore_index, or NULL */
+    const void *targets;         /* (n, c) soft targets >= 0 when labels is NULL */
+    const double *sample_weight; /* (n,) finite >= 0, or NULL for all ones */
+    const double *class_weight;  /* (c,) finite >= 0, or NULL for all ones */
+    long long ignore_index;      /* rows with this label contribute nothing */
+    int has_ignore;              /* whether ignore_index applies */
+    double label_smoothing;
+    double clip_lo;              /* probability / log-probability clipping bounds */
+    double clip_hi;
+    double grad_scale;           /* multiplies every gradient (1 / total weight for "mean") */
+    int nan_policy;              /* enum ce_nan_policy: a row with a NaN is NaN, or left out */
+    void *grad;                  /* (n, c) output or NULL */
+    void *loss;                  /* (n,) per-row weighted loss output, or NULL */
+    int n_threads;
+} ce_categorical_args;
+
+/* Returns 0, or -1 for an unknown kind, -2 when out of memory. status->loss_sum is the sum
+ * of the weighted row losses, status->nan_pred the first flat index of a NaN in y_pred (or
+ * -1); the other fields of status are unused. */
+int ce_categorical_f32(int kind, const ce_categorical_args *args, ce_status *status);
+int ce_categorical_f64(int kind, const ce_categorical_args *args, ce_status *status);
+
 /* Short description of the build ("gcc 12.2.0"), for show_config(). */
 const char *ce_compiler(void);
 

@@ -33,13 +33,19 @@ typedef char ce_ones_has_ce_block_entries[(sizeof ce_ones / sizeof ce_ones[0] ==
 typedef void (*ce_rows_fn)(int kind, int want, const ce_binary_args *a, ptrdiff_t r0,
                            ptrdiff_t r1, ce_partial *out);
 typedef void (*ce_vecmath_fn)(int func, int f32, const void *x, void *y, ptrdiff_t n);
+typedef void (*ce_cat_fn)(int kind, const ce_categorical_args *a, ptrdiff_t r0, ptrdiff_t r1,
+                          ce_partial *out);
 
 #define CE_DECLARE_TARGET(SUFFIX)                                                                \
     void ce_binary_rows_f32_##SUFFIX(int, int, const ce_binary_args *, ptrdiff_t, ptrdiff_t,    \
                                      ce_partial *);                                              \
     void ce_binary_rows_f64_##SUFFIX(int, int, const ce_binary_args *, ptrdiff_t, ptrdiff_t,    \
                                      ce_partial *);                                              \
-    void ce_vecmath_eval_##SUFFIX(int, int, const void *, void *, ptrdiff_t);
+    void ce_vecmath_eval_##SUFFIX(int, int, const void *, void *, ptrdiff_t);                 \
+    void ce_categorical_rows_f32_##SUFFIX(int, const ce_categorical_args *, ptrdiff_t,          \
+                                          ptrdiff_t, ce_partial *);                              \
+    void ce_categorical_rows_f64_##SUFFIX(int, const ce_categorical_args *, ptrdiff_t,          \
+                                          ptrdiff_t, ce_partial *);
 
 CE_DECLARE_TARGET(generic)
 #ifdef CE_X86
@@ -51,17 +57,22 @@ typedef struct {
     const char *name;
     ce_rows_fn f32, f64;
     ce_vecmath_fn vecmath;
+    ce_cat_fn cat_f32, cat_f64;
 } ce_target;
 
 static const ce_target ce_targets[] = {
 #if defined(__aarch64__) || defined(_M_ARM64)
-    {"neon", ce_binary_rows_f32_generic, ce_binary_rows_f64_generic, ce_vecmath_eval_generic},
+    {"neon", ce_binary_rows_f32_generic, ce_binary_rows_f64_generic, ce_vecmath_eval_generic,
+     ce_categorical_rows_f32_generic, ce_categorical_rows_f64_generic},
 #else
-    {"generic", ce_binary_rows_f32_generic, ce_binary_rows_f64_generic, ce_vecmath_eval_generic},
+    {"generic", ce_binary_rows_f32_generic, ce_binary_rows_f64_generic, ce_vecmath_eval_generic,
+     ce_categorical_rows_f32_generic, ce_categorical_rows_f64_generic},
 #endif
 #ifdef CE_X86
-    {"avx2", ce_binary_rows_f32_avx2, ce_binary_rows_f64_avx2, ce_vecmath_eval_avx2},
-    {"avx512", ce_binary_rows_f32_avx512, ce_binary_rows_f64_avx512, ce_vecmath_eval_avx512},
+    {"avx2", ce_binary_rows_f32_avx2, ce_binary_rows_f64_avx2, ce_vecmath_eval_avx2,
+     ce_categorical_rows_f32_avx2, ce_categorical_rows_f64_avx2},
+    {"avx512", ce_binary_rows_f32_avx512, ce_binary_rows_f64_avx512, ce_vecmath_eval_avx512,
+     ce_categorical_rows_f32_avx512, ce_categorical_rows_f64_avx512},
 #endif
 };
 #define CE_N_TARGETS (sizeof ce_targets / sizeof ce_targets[0])
@@ -289,3 +300,56 @@ int ce_binary_f64(int kind, const ce_binary_args *args, ce_status *status)
 {
     return ce_binary(kind, 0, args, status);
 }
+
+/* The categorical driver: chunks of whole rows (about CE_CHUNK elements), as ce_binary. */
+static int ce_categorical(int kind, int f32, const ce_categorical_args *a, ce_status *st)
+{
+    const ce_cat_fn rows = f32 ? ce_active->cat_f32 : ce_active->cat_f64;
+    const ptrdiff_t n = a->n, c = a->c;
+    ce_partial acc = {0.0, 0.0, 0.0, 0.0, 0, 0, 0, -1, -1, -1, 0.0, 0.0};
+    ptrdiff_t rows_per_chunk, n_chunks, i;
+
+    st->loss_sum = st->weight_sum = 0.0;
+    st->bad_label = st->bad_pred = st->nan_pred = -1;
+    st->bad_label_value = st->bad_pred_value = 0.0;
+    if (kind != CE_PROBABILITY && kind != CE_LOGIT && kind != CE_LOG_PROBABILITY)
+        return -1;
+    if (n <= 0 || c <= 0)
+        return 0;
+    rows_per_chunk = c >= CE_CHUNK ? 1 : CE_CHUNK / c;
+    n_chunks = (n + rows_per_chunk - 1) / rows_per_chunk;
+    if (n_chunks == 1) {
+        rows(kind, a, 0, n, &acc);
+    } else {
+        ce_partial *parts = (ce_partial *)malloc((size_t)n_chunks * sizeof(ce_partial));
+        const int threads = (a->n_threads > 1 && n * c >= CE_THREAD_MIN) ? a->n_threads : 1;
+        if (parts == NULL)
+            return -2;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+#endif
+        for (i = 0; i < n_chunks; ++i) {
+            const ptrdiff_t r0 = i * rows_per_chunk;
+            const ptrdiff_t r1 = n - r0 > rows_per_chunk ? r0 + rows_per_chunk : n;
+            rows(kind, a, r0, r1, &parts[i]);
+        }
+        (void)threads;
+        for (i = 0; i < n_chunks; ++i)
+            ce_fold(&acc, &parts[i]);
+        free(parts);
+    }
+    st->loss_sum = isfinite(acc.loss_sum) ? acc.loss_sum + acc.loss_comp : acc.loss_sum;
+    st->nan_pred = acc.nan_pred;
+    return 0;
+}
+
+int ce_categorical_f32(int kind, const ce_categorical_args *args, ce_status *status)
+{
+    return ce_categorical(kind, 1, args, status);
+}
+
+int ce_categorical_f64(int kind, const ce_categorical_args *args, ce_status *status)
+{
+    return ce_categorical(kind, 0, args, status);
+}
+

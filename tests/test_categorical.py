@@ -211,3 +211,93 @@ def test_out_rules(api):
     before = y.copy()
     api.categorical_cross_entropy_with_grad(y, np.zeros((1, 3)), kind="logit")
     np.testing.assert_array_equal(y, before)
+
+
+@pytest.mark.parametrize("kind", ["logit", "probability", "log_probability"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("soft, weighted, smoothing", [
+    (False, False, 0.0), (False, True, 0.1), (True, False, 0.0), (True, True, 0.2)])
+def test_backends_agree(kind, dtype, soft, weighted, smoothing):
+    import crossent
+    from crossent import reference
+
+    rng = np.random.default_rng(17)
+    n, c = 300, 13
+    z = rng.standard_normal((n, c)) * 5
+    z[::7, 3] = -np.inf  # masked classes
+    if kind == "logit":
+        x = z
+    else:
+        z = np.where(np.isinf(z), -40.0, z)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        x = np.exp(logp) if kind == "probability" else logp
+    x = x.astype(dtype)
+    if soft:
+        y = rng.dirichlet(np.ones(c), n).astype(dtype)
+        y[::7, 3] = 0.0
+    else:
+        y = rng.integers(0, c, n)
+        y[::7] = np.where(y[::7] == 3, 4, y[::7])
+        y[5::11] = -1
+    # (with smoothing, the masked -inf classes get target weight: infinite losses, both sides)
+    opts = dict(kind=kind, label_smoothing=smoothing,
+                class_weight=rng.uniform(0.5, 2, c) if weighted else None,
+                sample_weight=rng.uniform(0, 2, n) if weighted else None,
+                ignore_index=None if soft else -1)
+    tol = 1e-13 if dtype == np.float64 else 2e-6
+    for reduction in ("mean", "sum", "none"):
+        got = crossent.categorical_cross_entropy_with_grad(y, x, reduction=reduction, **opts)
+        want = reference.categorical_cross_entropy_with_grad(y, x, reduction=reduction, **opts)
+        np.testing.assert_allclose(got[0], want[0], rtol=tol, atol=1e-300)
+        scale = np.max(np.abs(want[1]))
+        np.testing.assert_allclose(got[1], want[1], rtol=tol, atol=tol * scale)
+
+
+def test_threads_give_the_same_bits():
+    import crossent
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((30000, 10)).astype(np.float32)
+    y = rng.integers(0, 10, 30000)
+    one = crossent.categorical_cross_entropy_with_grad(y, x, kind="logit", n_threads=1)
+    two = crossent.categorical_cross_entropy_with_grad(y, x, kind="logit", n_threads=2)
+    assert one[0] == two[0]
+    np.testing.assert_array_equal(one[1], two[1])
+
+
+@pytest.mark.parametrize("c", [1, 2, 7, 8, 9, 1000])
+def test_row_lengths(api, c):
+    """Every lane count and tail of the online pass, against torch."""
+    rng = np.random.default_rng(c)
+    x = rng.standard_normal((5, c)) * 10
+    y = rng.integers(0, c, 5)
+    loss, grad = api.categorical_cross_entropy_with_grad(y, x, kind="logit")
+    want, want_grad = torch_ce(x, y)
+    assert loss == pytest.approx(want, rel=1e-13, abs=1e-14)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("margin", [0.5, 10.0, 30.0, 100.0, 700.0, 1e4])
+@pytest.mark.parametrize("c", [2, 50, 1000])
+def test_accuracy_against_mpmath(api, dtype, margin, c):
+    """Loss and every gradient element within 8 ULP of mpmath (60 digits) for a row whose label
+    leads the others by ``margin`` (the tiny losses of confident rows included)."""
+    import mpmath as mp
+
+    mp.mp.dps = 60
+    rng = np.random.default_rng(c)
+    x = np.concatenate([[0.0], -margin - rng.uniform(0, 3, c - 1)]).astype(dtype)[None, :]
+    loss, grad = api.categorical_cross_entropy_with_grad([0], x, kind="logit", reduction="sum")
+    xs = [mp.mpf(float(v)) for v in x[0]]
+    rest = mp.fsum(mp.exp(v - xs[0]) for v in xs[1:])
+    want_loss = mp.log1p(rest)
+    want_grad = [-rest / (1 + rest)] + [mp.exp(v - xs[0]) / (1 + rest) for v in xs[1:]]
+    tiny = np.finfo(dtype).tiny
+
+    def ulps(got, want):
+        w = float(want)
+        return abs(float(got) - w) / np.spacing(dtype(max(abs(w), tiny)))
+
+    assert ulps(loss, want_loss) <= 8
+    assert max(ulps(g, w) for g, w in zip(grad[0], want_grad, strict=True)) <= 8

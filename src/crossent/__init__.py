@@ -68,9 +68,10 @@ binary_cross_entropy = _functions["binary_cross_entropy"]
 binary_cross_entropy_with_grad = _functions["binary_cross_entropy_with_grad"]
 binary_logistic_grad_hess = _functions["binary_logistic_grad_hess"]
 
-# The categorical pass runs in numpy on every backend until its C kernel lands.
-from .reference import categorical_kernel as _categorical_kernel  # noqa: E402
-
+if backend == "numpy":
+    from .reference import categorical_kernel as _categorical_kernel
+else:
+    from ._core import categorical as _categorical_kernel  # type: ignore[no-redef]
 _categorical = make_categorical_functions(_categorical_kernel, __name__)
 categorical_cross_entropy = _categorical["categorical_cross_entropy"]
 categorical_cross_entropy_with_grad = _categorical["categorical_cross_entropy_with_grad"]

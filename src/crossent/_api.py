@@ -597,7 +597,7 @@ def _labels(yt0: np.ndarray, n: int, c: int, ignore_index: int | None) -> np.nda
     if yt0.dtype.kind == "u" and yt0.dtype.itemsize == 8 and yt0.size and yt0.max() >= 2**63:
         i = int(np.argmax(yt0))
         raise ValueError(f"y_true must hold labels in [0, {c}); y_true[{i}] = {yt0[i]}")
-    labels = np.asarray(yt0, dtype=np.int64)
+    labels = np.ascontiguousarray(yt0, dtype=np.int64)
     ok = (labels >= 0) & (labels < c)
     if ignore_index is not None:
         ok |= labels == ignore_index
@@ -613,7 +613,7 @@ def _class_weight(class_weight: object, c: int) -> np.ndarray:
     cw = _to_array("class_weight", class_weight)
     if cw.dtype.kind not in "fbiu":
         raise TypeError(f"class_weight must hold real numbers; got an array of dtype {cw.dtype}")
-    cw = np.asarray(cw, dtype=_F64)
+    cw = np.ascontiguousarray(cw, dtype=_F64)
     if cw.shape != (c,):
         raise ValueError(f"class_weight has shape {cw.shape}; expected ({c},), one weight per "
                          "class (column of y_pred)")
@@ -625,7 +625,7 @@ def _class_weight(class_weight: object, c: int) -> np.ndarray:
 
 
 def make_categorical_functions(
-    kernel: Callable[..., tuple[float, float, int]], module: str
+    kernel: Callable[..., tuple[float, int]], module: str
 ) -> dict[str, Callable[..., Any]]:
     """The public categorical functions, bound to ``kernel`` (the signature of
     ``crossent.reference.categorical_kernel``)."""
@@ -638,7 +638,7 @@ def make_categorical_functions(
         _choice("kind", kind, KINDS)
         _choice("reduction", reduction, REDUCTIONS)
         _choice("nan_policy", nan_policy, NAN_POLICIES)
-        _n_threads(n_threads)
+        threads = _n_threads(n_threads)
         kind_code = KINDS[kind]  # type: ignore[index]
         policy = NAN_POLICIES[nan_policy]  # type: ignore[index]
         smoothing = _real_scalar("label_smoothing", label_smoothing)
@@ -670,7 +670,7 @@ def make_categorical_functions(
             if yt0.dtype.kind not in "fbiu":
                 raise TypeError(
                     f"y_true must hold real numbers; got an array of dtype {yt0.dtype}")
-            targets = np.asarray(yt0, dtype=_F64)
+            targets = np.asarray(yt0, dtype=dtype, order="C")
             if targets.shape != yp.shape:
                 raise ValueError(f"y_true holds soft targets of shape {targets.shape}, but "
                                  f"y_pred has shape {yp.shape}; they must match")
@@ -703,16 +703,32 @@ def make_categorical_functions(
                           ("class_weight", class_weight, False))
                 grad = _check_out("out", out, yp.shape, dtype, inputs)
         loss = np.empty(n, dtype) if reduction == "none" else None
-        total, denom, nan_at = kernel(kind_code, yp, labels, targets, sw, cw, ignore, smoothing,
-                                      lo, hi, policy, reduction == "mean", grad, loss)
-        if nan_at >= 0 and policy == _RAISE:
-            raise ValueError(f"y_pred{_index(nan_at, yp.shape)} is NaN (nan_policy='raise')")
+        scale, denom = 1.0, 1.0
         if reduction == "mean":
+            # the denominator is known before the pass, so the gradient is scaled in it, once
+            row_w = np.ones(n) if sw is None else sw
+            if labels is not None:
+                if cw is not None:
+                    row_w = row_w * cw[np.where(labels == ignore, 0, labels)
+                                       if ignore is not None else labels]
+                if ignore is not None:
+                    row_w = np.where(labels == ignore, 0.0, row_w)
+            if policy == _OMIT and n:
+                row_w = np.where(np.isnan(yp).any(axis=1), 0.0, row_w)
+            denom = float(np.sum(row_w))
             if not denom > 0:
                 raise ValueError(
                     "reduction='mean' needs a positive total weight; got 0 (every row is "
-                    "empty, ignored, omitted or of weight 0)" if n else
+                    "ignored, omitted or of weight 0)" if n else
                     "reduction='mean' needs a positive total weight; got 0 (0 rows)")
+            scale = 1.0 / denom
+        # an ignore_index no int64 label can equal ignores nothing
+        k_ignore = ignore if ignore is not None and -2**63 <= ignore < 2**63 else None
+        total, nan_at = kernel(kind_code, yp, labels, targets, sw, cw, k_ignore, smoothing, lo,
+                               hi, scale, policy, grad, loss, threads)
+        if nan_at >= 0 and policy == _RAISE:
+            raise ValueError(f"y_pred{_index(nan_at, yp.shape)} is NaN (nan_policy='raise')")
+        if reduction == "mean":
             value: Any = total / denom
         else:
             value = loss if reduction == "none" else total

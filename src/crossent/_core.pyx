@@ -36,6 +36,27 @@ cdef extern from "crossent.h" nogil:
         double bad_label_value
         double bad_pred_value
 
+    ctypedef struct ce_categorical_args:
+        ptrdiff_t n
+        ptrdiff_t c
+        const void *y_pred
+        const long long *labels
+        const void *targets
+        const double *sample_weight
+        const double *class_weight
+        long long ignore_index
+        int has_ignore
+        double label_smoothing
+        double clip_lo
+        double clip_hi
+        double grad_scale
+        int nan_policy
+        void *grad
+        void *loss
+        int n_threads
+
+    int ce_categorical_f32(int kind, const ce_categorical_args *args, ce_status *status)
+    int ce_categorical_f64(int kind, const ce_categorical_args *args, ce_status *status)
     int ce_binary_f32(int kind, const ce_binary_args *args, ce_status *status)
     int ce_binary_f64(int kind, const ce_binary_args *args, ce_status *status)
     const char *ce_compiler()
@@ -148,6 +169,63 @@ def binary(int kind, ptrdiff_t n, ptrdiff_t k, y_pred, y_true, sample_weight, po
         raise ValueError(f"internal error: bad kind {kind} or outputs")
     return (st.loss_sum, st.weight_sum, st.bad_label, st.bad_pred, st.nan_pred,
             st.bad_label_value, st.bad_pred_value)
+
+
+def categorical(int kind, y_pred, labels, targets, sample_weight, class_weight, ignore_index,
+                double label_smoothing, double clip_lo, double clip_hi, double grad_scale,
+                int nan_policy, grad, loss, int n_threads=1):
+    """One categorical pass over y_pred (n, C); returns (loss_sum, nan_pred).
+
+    y_pred, targets and grad are C-contiguous native arrays of one float dtype, labels int64
+    (n,), loss (n,) of that dtype, the weights float64; labels or targets is None, and so may
+    be grad, loss and the weights.
+    """
+    cdef ce_categorical_args a
+    cdef ce_status st
+    cdef int rc
+    cdef int typenum = cnp.PyArray_TYPE(<cnp.ndarray>y_pred) if cnp.PyArray_Check(y_pred) else -1
+    cdef ptrdiff_t n, c, size
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise TypeError("y_pred: internal error, float32 or float64 array expected")
+    if cnp.PyArray_NDIM(<cnp.ndarray>y_pred) != 2:
+        raise ValueError("internal error: y_pred must be 2-D")
+    n = cnp.PyArray_DIM(<cnp.ndarray>y_pred, 0)
+    c = cnp.PyArray_DIM(<cnp.ndarray>y_pred, 1)
+    size = n * c
+    if (labels is None) == (targets is None):
+        raise ValueError("internal error: labels or targets, exactly one")
+    a.n = n
+    a.c = c
+    a.y_pred = _data(y_pred, typenum, size, False, "y_pred")
+    a.labels = <const long long *>(
+        NULL if labels is None else _data(labels, cnp.NPY_INT64, n, False, "labels"))
+    a.targets = NULL if targets is None else _data(targets, typenum, size, False, "targets")
+    a.sample_weight = <const double *>(
+        NULL if sample_weight is None
+        else _data(sample_weight, cnp.NPY_FLOAT64, n, False, "sample_weight"))
+    a.class_weight = <const double *>(
+        NULL if class_weight is None
+        else _data(class_weight, cnp.NPY_FLOAT64, c, False, "class_weight"))
+    a.has_ignore = ignore_index is not None
+    a.ignore_index = ignore_index if ignore_index is not None else 0
+    a.label_smoothing = label_smoothing
+    a.clip_lo = clip_lo
+    a.clip_hi = clip_hi
+    a.grad_scale = grad_scale
+    a.nan_policy = nan_policy
+    a.grad = NULL if grad is None else _data(grad, typenum, size, True, "grad")
+    a.loss = NULL if loss is None else _data(loss, typenum, n, True, "loss")
+    a.n_threads = n_threads if n_threads > 0 else 1
+    with nogil:
+        if typenum == cnp.NPY_FLOAT32:
+            rc = ce_categorical_f32(kind, &a, &st)
+        else:
+            rc = ce_categorical_f64(kind, &a, &st)
+    if rc == -2:
+        raise MemoryError("crossent: could not allocate the per-chunk results")
+    if rc != 0:
+        raise ValueError(f"internal error: bad kind {kind}")
+    return st.loss_sum, st.nan_pred
 
 
 # The fast path: the common call (no weights, default options), checked in C without any

@@ -164,22 +164,22 @@ def categorical_kernel(
     label_smoothing: float,
     clip_lo: float,
     clip_hi: float,
+    grad_scale: float,
     nan_policy: int,
-    mean: bool,
     grad: np.ndarray | None,
     loss: np.ndarray | None,
-) -> tuple[float, float, int]:
-    """The categorical pass in numpy, on validated input: y_pred (n, C), and either integer
-    ``labels`` (n,) or soft ``targets`` (n, C). Per row i, with the target vector t (one-hot, or
-    the soft row), smoothed to (1 - eps) t + eps / C, and a = class_weight * t:
-    loss_i = w_i sum_c a_c (-log p_c), grad_i = w_i (A p - a) for logits (A = sum_c a_c),
-    -w_i a / p for probabilities and -w_i a for log-probabilities; w_i is the sample weight
-    (0 for an ignored row, and for a row with NaN under nan_policy "omit"). The row's weight in
-    a "mean" denominator is w_i times the class weight of its label (w_i with soft targets), as
-    in torch's ``cross_entropy``. Writes the gradient (divided by that denominator's sum when
-    ``mean``, before its one rounding to the output dtype) and the per-row weighted loss where
-    asked; returns (sum of weighted losses, sum of denominator weights, flat index of the
-    first NaN in y_pred or -1)."""
+    n_threads: int = 1,
+) -> tuple[float, int]:
+    """The categorical pass in numpy, with the contract of ``crossent._core.categorical``, on
+    validated input: y_pred (n, C), and either integer ``labels`` (n,) or soft ``targets``
+    (n, C). Per row i, with the target vector t (one-hot, or the soft row), smoothed to
+    (1 - eps) t + eps / C, and a = class_weight * t: loss_i = w_i sum_c a_c (-log p_c) and
+    grad_i = w_i (A p - a) for logits (A = sum_c a_c), -w_i a / p for probabilities and
+    -w_i a for log-probabilities, w_i the sample weight (0 for an ignored row, and for a row
+    with a NaN under nan_policy "omit"; a NaN row is NaN otherwise). Writes the gradient times
+    ``grad_scale`` (one rounding to the output dtype) and the per-row weighted loss where
+    asked; returns (sum of the weighted losses, flat index of the first NaN in y_pred or -1).
+    ``n_threads`` is accepted and ignored."""
     x = y_pred.astype(np.float64)
     n, c = x.shape
     cw = np.ones(c) if class_weight is None else class_weight.astype(np.float64)
@@ -192,11 +192,9 @@ def categorical_kernel(
         lab = np.where(keep, labels, 0).astype(np.intp)
         t = np.zeros((n, c))
         t[rows, lab] = 1.0
-        denom_w = np.where(keep, sw * cw[lab], 0.0)
     else:
         keep = np.ones(n, dtype=bool)
         t = targets.astype(np.float64)
-        denom_w = sw.copy()
     if label_smoothing:
         t = t * (1.0 - label_smoothing) + label_smoothing / c
     a = cw[None, :] * t
@@ -204,7 +202,6 @@ def categorical_kernel(
     if nan_policy == NAN_POLICIES["omit"]:
         bad_row = nan.any(axis=1)
         w = np.where(bad_row, 0.0, w)
-        denom_w = np.where(bad_row, 0.0, denom_w)
     with np.errstate(all="ignore"):
         if kind == KINDS["logit"]:
             nls, p, one_minus_top, top = _neg_log_softmax(x)
@@ -223,13 +220,11 @@ def categorical_kernel(
             g = -a
         row_loss = _dropping_zero(a, nls).sum(axis=1)
         weighted = _dropping_zero(w, row_loss)
-        denom = float(np.sum(denom_w))
         if grad is not None:
-            scale = 1.0 / denom if mean and denom > 0 else 1.0
-            grad[...] = _dropping_zero(w[:, None] * scale, g)
+            grad[...] = _dropping_zero(w[:, None] * grad_scale, g)
         if loss is not None:
             loss[...] = weighted
-        return float(np.sum(weighted)), denom, nan_pred
+        return float(np.sum(weighted)), nan_pred
 
 
 _functions = make_functions(binary_kernel, __name__)

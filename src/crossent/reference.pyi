@@ -47,8 +47,9 @@ def categorical_kernel(
     label_smoothing: float,
     clip_lo: float,
     clip_hi: float,
+    grad_scale: float,
     nan_policy: int,
-    mean: bool,
     grad: np.ndarray[Any, Any] | None,
     loss: np.ndarray[Any, Any] | None,
-) -> tuple[float, float, int]: ...
+    n_threads: int = 1,
+) -> tuple[float, int]: ...
