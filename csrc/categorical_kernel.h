@@ -2,13 +2,14 @@
  * (included by binary.c, binary_avx2.c and binary_avx512.c after binary_kernel.h). Every
  * element is computed in double, whatever the input type, and rounded once on output.
  *
- * Logits: one read of the row finds its maximum M and rest = sum over the other classes of
- * e^(x - M), online, in CE_CAT_LANES independent lanes: a lane keeps its maximum m, the sum s
- * of e^(x - m) over its elements below m, and the count k of elements equal to m; a new element
- * needs only e^-|x - m|, which serves both when it is below m (s += e) and when it is a new
- * maximum (s = (s + k) e). The lanes then join without a subtraction, so rest keeps its full
- * relative precision, and so does the loss of a confident row, (M - x_y) + log1p(rest), and its
- * target-class gradient, -rest / (1 + rest). A second read writes the gradient. */
+ * Logits: the row is read in blocks of CE_CAT_BLOCK elements, each once from memory for its
+ * maximum and the sum of its other exponentials (both while the block is in L1), and the blocks
+ * join online: a running maximum M, the mass rest of the elements below it, relative to it, and
+ * the count of ties at M; a new block's maximum rescales the running mass, never by a
+ * subtraction, so rest keeps its full relative precision, and so does the loss of a confident
+ * row, (M - x_y) + log1p(rest), and its target-class gradient, -rest / (1 + rest). A second read
+ * writes the gradient. Each loop is a simple map or a fixed-order sum that compilers vectorise.
+ */
 #ifndef CE_CATEGORICAL_KERNEL_H
 #define CE_CATEGORICAL_KERNEL_H
 
@@ -16,43 +17,49 @@
 #include "vecmath.h"
 
 #define CE_CAT_LANES 8
-
-/* One lane's step of the online log-sum-exp. */
-#define CE_CAT_STEP(v, l)                                                                          \
-    do {                                                                                           \
-        const double e_ = ce_exp_neg(-fabs((v) - m[l]));                                           \
-        const int up_ = (v) > m[l], eq_ = (v) == m[l];                                             \
-        s[l] = up_ ? (s[l] + k[l]) * e_ : (eq_ ? s[l] : s[l] + e_);                                \
-        k[l] = up_ ? 1.0 : (eq_ ? k[l] + 1.0 : k[l]);                                              \
-        m[l] = up_ ? (v) : m[l];                                                                   \
-    } while (0)
+#define CE_CAT_BLOCK 512 /* elements of a row handled at once: its buffers stay in L1 */
 
 #define CE_DEFINE_CATEGORICAL_ROWS(T, SFX, TARGET)                                                 \
-    /* The maximum of row x and the others' mass relative to it (see the top of the file). */     \
-    CE_INLINE double ce_cat_lse_##SFX(const T *x, ptrdiff_t c, double *rest)                       \
+    /* The maximum of row x and the others' mass relative to it (see the top of the file), in  \
+     * blocks of CE_CAT_BLOCK: each block's maximum, its exponentials below it (stored, then    \
+     * summed in a fixed order) and its count of ties join the running state online. */        \
+    CE_INLINE double ce_cat_lse_##SFX(const T *x, ptrdiff_t c, double *rest, double *eb)         \
     {                                                                                              \
-        double m[CE_CAT_LANES], s[CE_CAT_LANES], k[CE_CAT_LANES], top = -INFINITY, ties = 0.0;   \
-        double r = 0.0;                                                                            \
-        ptrdiff_t j = 0;                                                                           \
-        for (int l = 0; l < CE_CAT_LANES; ++l)                                                     \
-            m[l] = -INFINITY, s[l] = 0.0, k[l] = 0.0;                                              \
-        for (; j + CE_CAT_LANES <= c; j += CE_CAT_LANES)                                           \
-            for (int l = 0; l < CE_CAT_LANES; ++l) {                                               \
-                const double v = (double)x[j + l];                                                 \
-                CE_CAT_STEP(v, l);                                                                 \
+        double top = -INFINITY, r = 0.0, ties = 0.0;                                               \
+        for (ptrdiff_t b = 0; b < c; b += CE_CAT_BLOCK) {                                          \
+            const ptrdiff_t len = c - b < CE_CAT_BLOCK ? c - b : CE_CAT_BLOCK;                     \
+            const T *xb = x + b;                                                                   \
+            double mm[CE_CAT_LANES], mb = -INFINITY, sb, kb;                                       \
+            ptrdiff_t j = 0, keq = 0;                                                              \
+            for (int l = 0; l < CE_CAT_LANES; ++l)                                                 \
+                mm[l] = -INFINITY;                                                                 \
+            for (; j + CE_CAT_LANES <= len; j += CE_CAT_LANES)                                     \
+                for (int l = 0; l < CE_CAT_LANES; ++l) {                                           \
+                    const double v = (double)xb[j + l];                                            \
+                    mm[l] = v > mm[l] ? v : mm[l];                                                 \
+                }                                                                                  \
+            for (; j < len; ++j) {                                                                 \
+                const double v = (double)xb[j];                                                    \
+                mm[0] = v > mm[0] ? v : mm[0];                                                     \
             }                                                                                      \
-        for (int l = 0; j < c; ++j, ++l) {                                                         \
-            const double v = (double)x[j];                                                         \
-            CE_CAT_STEP(v, l);                                                                     \
-        }                                                                                          \
-        for (int l = 0; l < CE_CAT_LANES; ++l)                                                     \
-            top = m[l] > top ? m[l] : top;                                                         \
-        for (int l = 0; l < CE_CAT_LANES; ++l) {                                                   \
-            if (m[l] == top) {                                                                     \
-                ties += k[l];                                                                      \
-                r += s[l];                                                                         \
-            } else if (k[l] > 0.0) {                                                               \
-                r += (s[l] + k[l]) * ce_exp_neg(m[l] - top);                                       \
+            for (int l = 0; l < CE_CAT_LANES; ++l)                                                 \
+                mb = mm[l] > mb ? mm[l] : mb;                                                      \
+            for (j = 0; j < len; ++j) {                                                            \
+                const double v = (double)xb[j];                                                    \
+                eb[j] = v < mb ? ce_exp_neg(v - mb) : 0.0;                                         \
+                keq += v == mb;                                                                    \
+            }                                                                                      \
+            sb = ce_sum_block(eb, len);                                                            \
+            kb = (double)keq;                                                                      \
+            if (mb > top) {                                                                        \
+                r = (r + ties) * ce_exp_neg(top - mb) + sb;                                        \
+                ties = kb;                                                                         \
+                top = mb;                                                                          \
+            } else if (mb == top) {                                                                \
+                r += sb;                                                                           \
+                ties += kb;                                                                        \
+            } else {                                                                               \
+                r += (sb + kb) * ce_exp_neg(mb - top);                                             \
             }                                                                                      \
         }                                                                                          \
         *rest = r + (ties - 1.0);                                                                  \
@@ -103,20 +110,36 @@
             big_a = keep * (cw ? cw[y] : 1.0) + smc * sum_cw;                                      \
         }                                                                                          \
         if (kind == CE_LOGIT) {                                                                    \
-            double rest;                                                                           \
-            const double mx = ce_cat_lse_##SFX(x, c, &rest);                                       \
-            const double l1 = ce_log1p(rest), inv = 1.0 / (1.0 + rest);                            \
+            double rest, eb[CE_CAT_BLOCK], lb[CE_CAT_BLOCK];                                       \
+            const double mx = ce_cat_lse_##SFX(x, c, &rest, eb);                                   \
+            const double l1 = ce_log1p(rest), inv = 1.0 / (1.0 + rest), ai = big_a * inv;          \
             while (top_j < c - 1 && (double)x[top_j] != mx)                                        \
                 ++top_j;                                                                           \
-            for (ptrdiff_t j = 0; j < c; ++j) {                                                    \
-                const double v = (double)x[j];                                                     \
-                const double aj = TARGET;                                                          \
-                const double p = ce_exp_neg(v - mx) * inv;                                         \
-                xloss += aj == 0.0 ? 0.0 : aj * (mx - v);                                          \
-                other_a += j == top_j ? 0.0 : aj;                                                  \
-                a_top = j == top_j ? aj : a_top;                                                   \
-                if (g)                                                                             \
-                    g[j] = (T)(gs * (big_a * p - aj));                                             \
+            for (ptrdiff_t b = 0; b < c; b += CE_CAT_BLOCK) {                                      \
+                const ptrdiff_t len = c - b < CE_CAT_BLOCK ? c - b : CE_CAT_BLOCK;                 \
+                for (ptrdiff_t u = 0; u < len; ++u)                                                \
+                    eb[u] = ce_exp_neg((double)x[b + u] - mx);                                     \
+                for (ptrdiff_t u = 0; u < len; ++u) {                                              \
+                    const ptrdiff_t j = b + u;                                                     \
+                    const double v = (double)x[j];                                                 \
+                    const double aj = TARGET;                                                      \
+                    lb[u] = aj == 0.0 ? 0.0 : aj * (mx - v);                                       \
+                    if (g)                                                                         \
+                        g[j] = (T)(gs * (ai * eb[u] - aj));                                        \
+                }                                                                                  \
+                xloss += ce_sum_block(lb, len);                                                    \
+            }                                                                                      \
+            {                                                                                      \
+                const ptrdiff_t j = top_j;                                                         \
+                a_top = TARGET;                                                                    \
+            }                                                                                      \
+            if (t) {                                                                               \
+                other_a = 0.0;                                                                     \
+                for (ptrdiff_t j = 0; j < c; ++j)                                                  \
+                    other_a += j == top_j ? 0.0 : (cw ? cw[j] : 1.0) * (keep * (double)t[j] + smc); \
+            } else {                                                                               \
+                other_a = smc * (sum_cw - (cw ? cw[top_j] : 1.0)) +                                \
+                          (y == top_j ? 0.0 : keep * (cw ? cw[y] : 1.0));                          \
             }                                                                                      \
             /* at the maximum, A p - a = (A - a) - A (1 - p), with 1 - p = rest / (1 + rest) */    \
             if (g)                                                                                 \
