@@ -19,7 +19,28 @@
 #define CE_CAT_LANES 8
 #define CE_CAT_BLOCK 512 /* elements of a row handled at once: its buffers stay in L1 */
 
-#define CE_DEFINE_CATEGORICAL_ROWS(T, SFX, TARGET)                                                 \
+/* Integers that order as the floats they come from (NaN aside): the bits, with the other bits
+ * of a negative value flipped. Their maximum vectorises where a floating-point one does not. */
+CE_INLINE int32_t ce_cat_key_f(float v)
+{
+    const uint32_t u = ce_bits_f(v);
+    return (int32_t)(u ^ ((uint32_t)((int32_t)u >> 31) >> 1));
+}
+CE_INLINE float ce_cat_unkey_f(int32_t k)
+{
+    return ce_from_bits_f((uint32_t)k ^ ((uint32_t)(k >> 31) >> 1));
+}
+CE_INLINE int64_t ce_cat_key(double v)
+{
+    const uint64_t u = ce_bits(v);
+    return (int64_t)(u ^ ((uint64_t)((int64_t)u >> 63) >> 1));
+}
+CE_INLINE double ce_cat_unkey(int64_t k)
+{
+    return ce_from_bits((uint64_t)k ^ ((uint64_t)(k >> 63) >> 1));
+}
+
+#define CE_DEFINE_CATEGORICAL_ROWS(T, UT, ST, KEY, UNKEY, SFX, TARGET)                                                 \
     /* The maximum of row x and the others' mass relative to it (see the top of the file), in  \
      * blocks of CE_CAT_BLOCK: each block's maximum, its exponentials below it (stored, then    \
      * summed in a fixed order) and its count of ties join the running state online. */        \
@@ -29,21 +50,16 @@
         for (ptrdiff_t b = 0; b < c; b += CE_CAT_BLOCK) {                                          \
             const ptrdiff_t len = c - b < CE_CAT_BLOCK ? c - b : CE_CAT_BLOCK;                     \
             const T *xb = x + b;                                                                   \
-            double mm[CE_CAT_LANES], mb = -INFINITY, sb, kb;                                       \
-            ptrdiff_t j = 0, keq = 0;                                                              \
-            for (int l = 0; l < CE_CAT_LANES; ++l)                                                 \
-                mm[l] = -INFINITY;                                                                 \
-            for (; j + CE_CAT_LANES <= len; j += CE_CAT_LANES)                                     \
-                for (int l = 0; l < CE_CAT_LANES; ++l) {                                           \
-                    const double v = (double)xb[j + l];                                            \
-                    mm[l] = v > mm[l] ? v : mm[l];                                                 \
-                }                                                                                  \
-            for (; j < len; ++j) {                                                                 \
-                const double v = (double)xb[j];                                                    \
-                mm[0] = v > mm[0] ? v : mm[0];                                                     \
+            double mb, sb, kb;                                                                     \
+            ptrdiff_t j, keq = 0;                                                                  \
+            ST key = KEY((T)-INFINITY);                                             \
+            /* the maximum as an integer maximum of order-preserving keys (no NaN here), which     \
+             * compilers vectorise where they do not vectorise a floating-point one */             \
+            for (j = 0; j < len; ++j) {                                                            \
+                const ST kj = KEY(xb[j]);                                           \
+                key = kj > key ? kj : key;                                                         \
             }                                                                                      \
-            for (int l = 0; l < CE_CAT_LANES; ++l)                                                 \
-                mb = mm[l] > mb ? mm[l] : mb;                                                      \
+            mb = (double)UNKEY(key);                                             \
             for (j = 0; j < len; ++j) {                                                            \
                 const double v = (double)xb[j];                                                    \
                 eb[j] = v < mb ? ce_exp_neg(v - mb) : 0.0;                                         \
@@ -82,11 +98,16 @@
         double big_a, a_top = 0.0, other_a = 0.0, xloss = 0.0, loss;                               \
         ptrdiff_t nan_at = -1, top_j = 0;                                                          \
         int ignored = a->labels && a->has_ignore && y == a->ignore_index;                          \
-        for (ptrdiff_t j = 0; j < c; ++j)                                                          \
-            if (x[j] != x[j]) {                                                                    \
-                nan_at = j;                                                                        \
-                break;                                                                             \
-            }                                                                                      \
+        {                                                                                          \
+            UT any_nan = 0; /* an OR over the row first, which vectorises; the index only if so */ \
+            for (ptrdiff_t j = 0; j < c; ++j)                                                      \
+                any_nan |= (UT)!(x[j] == x[j]);                                                    \
+            for (ptrdiff_t j = 0; any_nan && j < c; ++j)                                           \
+                if (x[j] != x[j]) {                                                                \
+                    nan_at = j;                                                                    \
+                    break;                                                                         \
+                }                                                                                  \
+        }                                                                                          \
         if (nan_at >= 0 && acc->nan_pred < 0)                                                      \
             acc->nan_pred = i * c + nan_at;                                                        \
         if (ignored || w == 0.0 || (nan_at >= 0 && a->nan_policy == CE_NAN_OMIT)) {                \
@@ -193,7 +214,9 @@
     ((cw ? cw[j] : 1.0) * (t ? keep * (double)t[j] + smc : (j == y ? keep : 0.0) + smc))
 
 #define CE_DEFINE_CATEGORICAL(SUFFIX)                                                              \
-    CE_DEFINE_CATEGORICAL_ROWS(float, f32_##SUFFIX, CE_CAT_TARGET)                                 \
-    CE_DEFINE_CATEGORICAL_ROWS(double, f64_##SUFFIX, CE_CAT_TARGET)
+    CE_DEFINE_CATEGORICAL_ROWS(float, uint32_t, int32_t, ce_cat_key_f, ce_cat_unkey_f,            \
+                               f32_##SUFFIX, CE_CAT_TARGET)                                        \
+    CE_DEFINE_CATEGORICAL_ROWS(double, uint64_t, int64_t, ce_cat_key, ce_cat_unkey, f64_##SUFFIX, \
+                               CE_CAT_TARGET)
 
 #endif /* CE_CATEGORICAL_KERNEL_H */
