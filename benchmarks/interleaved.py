@@ -1,6 +1,7 @@
 """The targets' ratios measured in interleaved rounds, for a shared and noisy machine.
 
     python benchmarks/interleaved.py [--rounds R] [--n N] [--kind logit]
+    python benchmarks/interleaved.py [--rounds R] --categorical 100000x10 [--categorical ...]
 
 pytest-benchmark times each peer's rounds one after the other, so a machine whose speed drifts
 by tens of percent within minutes (a shared cloud host) can favour whichever peer ran in a fast
@@ -24,6 +25,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_bench_binary import _data, _make_call  # noqa: E402
+from test_bench_categorical import CAT_PEERS, cat_data, make_cat_call  # noqa: E402
 
 PEERS = ["crossent", "crossent-2threads", "sklearn", "torch", "numba", "np.subtract"]
 
@@ -39,7 +41,17 @@ def measure(kind: str, n: int, dtype: type, rounds: int) -> dict[str, tuple[floa
     """Per peer: (median seconds per call, median over rounds of the within-round ratio)."""
     x, y = _data(kind, n, dtype)
     calls = {p: _make_call(kind, p, x, y) for p in PEERS if _available(p, kind)}
-    loops = max(1, 20_000 // n) if n < 1000 else 1
+    return _rounds(calls, max(1, 20_000 // n) if n < 1000 else 1, rounds)
+
+
+def measure_categorical(n: int, c: int, rounds: int) -> dict[str, tuple[float, float]]:
+    """As measure, for float32 softmax cross-entropy over (n, c) logits."""
+    x, y = cat_data(n, c)
+    calls = {p: make_cat_call(p, x, y) for p in CAT_PEERS}
+    return _rounds(calls, max(1, 20_000 // (n * c)), rounds)
+
+
+def _rounds(calls: dict, loops: int, rounds: int) -> dict[str, tuple[float, float]]:
     times: dict[str, list[float]] = {p: [] for p in calls}
     for fn in calls.values():  # warm-up: first-call costs, page faults, numba compilation
         fn()
@@ -65,7 +77,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--n", type=int, action="append", help="sizes (default 1 and 10^7)")
     parser.add_argument("--kind", default="logit")
+    parser.add_argument("--categorical", action="append", metavar="NxC",
+                        help="categorical shapes instead of binary sizes, e.g. 100000x10")
     args = parser.parse_args(argv)
+    if args.categorical:
+        print(f"categorical logit float32, {args.rounds} interleaved rounds; cells: median "
+              "time, median within-round ratio")
+        print("| n x C | " + " | ".join(CAT_PEERS) + " |")
+        print("|---|" + "---:|" * len(CAT_PEERS))
+        for shape in args.categorical:
+            n, c = (int(float(v)) for v in shape.split("x"))
+            res = measure_categorical(n, c, args.rounds)
+            cells = []
+            for p in CAT_PEERS:
+                t, r = res[p]
+                per = f"{t / (n * c) * 1e9:.2f} ns/el"
+                cells.append(per if p == "crossent" else f"{per}, {r:.2f}x")
+            print(f"| {n:,} x {c:,} | " + " | ".join(cells) + " |")
+        return 0
     sizes = args.n or [1, 10_000_000]
     cols = [p for p in PEERS if _available(p, args.kind)]
     print(f"binary {args.kind}, {args.rounds} interleaved rounds; cells: median time, "

@@ -15,28 +15,29 @@ import json
 import sys
 from collections import defaultdict
 
-ORDER = ["numpy-ref", "sklearn", "torch", "numba", "np.subtract"]
+ORDER = ["numpy-ref", "sklearn", "torch", "numba", "scipy", "np.subtract"]
 
 
 def table(run: dict) -> str:
-    groups: dict[tuple[str, str, int], dict[str, float]] = defaultdict(dict)
+    groups: dict[tuple[str, str, int, int], dict[str, float]] = defaultdict(dict)
     for bench in run["benchmarks"]:
-        info = bench["extra_info"]
-        groups[(info["kind"], info["dtype"], int(info["n"]))][info["peer"]] = (
-            bench["stats"]["median"])
+        info = bench["extra_info"]  # categorical runs also give c, the classes per row
+        key = (info["kind"], info["dtype"], int(info["n"]), int(info.get("c", 1)))
+        groups[key][info["peer"]] = bench["stats"]["median"]
     peers = [p for p in ORDER if any(p in g for g in groups.values())]
     lines = [
         "| kind | dtype | n | crossent | ns/elem | 2 threads | " + " | ".join(peers) + " |",
         "|---|---|---:|---:|---:|---:|" + "---:|" * len(peers),
     ]
-    for (kind, dtype, n), times in sorted(groups.items()):
+    for (kind, dtype, n, c), times in sorted(groups.items()):
         base = times.get("crossent")
         if base is None:
             continue
         cells = [f"{times[p] / base:.2f}x" if p in times else "-" for p in peers]
         two = times.get("crossent-2threads")
         speedup = f"{base / two:.2f}x" if two else "-"
-        lines.append(f"| {kind} | {dtype} | {n:,} | {_fmt(base)} | {base / n * 1e9:.2f} | "
+        size = f"{n:,}" if c == 1 else f"{n:,} x {c:,}"
+        lines.append(f"| {kind} | {dtype} | {size} | {_fmt(base)} | {base / (n * c) * 1e9:.2f} | "
                      f"{speedup} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

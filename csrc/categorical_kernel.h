@@ -1,23 +1,31 @@
-/* The categorical pass: rows of an (n, C) array, written once and compiled for each SIMD target
- * (included by binary.c, binary_avx2.c and binary_avx512.c after binary_kernel.h). Every
- * element is computed in double, whatever the input type, and rounded once on output.
+/* The categorical passes: rows of an (n, C) array, written once and compiled for each SIMD
+ * target (included by binary.c, binary_avx2.c and binary_avx512.c after binary_kernel.h). Sums,
+ * log1p and the gradient are computed in double whatever the input type, and rounded once.
  *
- * Logits: the row is read in blocks of CE_CAT_BLOCK elements, each once from memory for its
- * maximum and the sum of its other exponentials (both while the block is in L1), and the blocks
- * join online: a running maximum M, the mass rest of the elements below it, relative to it, and
- * the count of ties at M; a new block's maximum rescales the running mass, never by a
- * subtraction, so rest keeps its full relative precision, and so does the loss of a confident
- * row, (M - x_y) + log1p(rest), and its target-class gradient, -rest / (1 + rest). A second read
- * writes the gradient. Each loop is a simple map or a fixed-order sum that compilers vectorise.
- */
+ * Three passes, by row length and options (docs/decisions.md, "Categorical"):
+ * - ce_cat_small: logits with labels, C <= CE_CAT_SMALL: CE_CAT_BATCH rows at a time, one per
+ *   lane, through a class-major buffer (every step a map over rows);
+ * - ce_cat_hard: logits with labels, C <= CE_CAT_ROW: the row once from memory for its
+ *   maximum, then its exponentials from L1, stored and used twice;
+ * - ce_cat_row, everything else and every special row: blocks of CE_CAT_BLOCK elements, each
+ *   read once from memory for its maximum and the sum of its other exponentials, joined
+ *   online: a running maximum M, the mass rest of the elements below it, relative to it, and
+ *   the count of ties at M; a new block's maximum rescales the running mass, never by a
+ *   subtraction. A second read writes the gradient.
+ * In each, the other classes' mass keeps its full relative precision, and so does the loss of
+ * a confident row, (M - x_y) + log1p(rest), and its target-class gradient, -rest / (1 + rest).
+ * For float32 rows without label smoothing the exponentials are computed in float lanes (see
+ * ce_cat_exp2_f). */
 #ifndef CE_CATEGORICAL_KERNEL_H
 #define CE_CATEGORICAL_KERNEL_H
 
 #include "kernel_common.h"
 #include "vecmath.h"
 
-#define CE_CAT_LANES 8
 #define CE_CAT_BLOCK 512 /* elements of a row handled at once: its buffers stay in L1 */
+#define CE_CAT_ROW 2048  /* rows up to this length take the one-block pass of hard labels */
+#define CE_CAT_SMALL 32  /* rows up to this length go CE_CAT_BATCH at a time, one per lane */
+#define CE_CAT_BATCH 64
 
 /* Integers that order as the floats they come from (NaN aside): the bits, with the other bits
  * of a negative value flipped. Their maximum vectorises where a floating-point one does not. */
@@ -38,6 +46,170 @@ CE_INLINE int64_t ce_cat_key(double v)
 CE_INLINE double ce_cat_unkey(int64_t k)
 {
     return ce_from_bits((uint64_t)k ^ ((uint64_t)(k >> 63) >> 1));
+}
+
+/* e^(zh + zl) in float, for zh + zl in [-87, 0] with zl the rounding error of zh (so the
+ * exponent is exact though zh is not): ce_exp_neg_impl_f's reduction with zl carried into the
+ * reduced argument's low part; the result is normal, so 2^k goes into the exponent bits. */
+CE_INLINE float ce_cat_exp2_f(float zh, float zl)
+{
+    const float k = (zh * CE_INV_LN2_F + CE_SHIFT_F) - CE_SHIFT_F;
+    const float rh = zh - k * CE_LN2_HI_F; /* exact */
+    const float kl = k * CE_LN2_LO_F - zl;
+    const float r = rh - kl;
+    const float rl = (rh - r) - kl;
+    const float r2 = r * r, r4 = r2 * r2;
+    const float p = ((0.5f + r * (1.0f / 6)) + r2 * (1.0f / 24 + r * (1.0f / 120))) +
+                    r4 * (1.0f / 720 + r * (1.0f / 5040));
+    const float s = 1.0f + r;
+    const float sl = (1.0f - s) + r;
+    const float er = s + (sl + (rl + r2 * p));
+    return ce_from_bits_f(ce_bits_f(er) + (ce_bits_f(k + CE_SHIFT_F) << 23));
+}
+
+/* e^(zh + zl) in double for zh <= 0 (or NaN), zl the rounding error of zh: ce_exp_neg_impl's
+ * reduction with zl carried into the reduced argument, for any zh (e^-746 rounds to 0). The
+ * difference of two doubles is not exact, and an error of one ULP in a difference near -700
+ * would be hundreds of ULP in its exponential. */
+CE_INLINE double ce_cat_exp2(double zh, double zl)
+{
+    const int under = zh < -746.0;
+    const double zc = under ? -746.0 : zh;
+    const double k = (zc * CE_INV_LN2 + CE_SHIFT) - CE_SHIFT;
+    const double rh = zc - k * CE_LN2_HI; /* exact */
+    const double kl = k * CE_LN2_LO - (under ? 0.0 : zl);
+    const double r = rh - kl;
+    const double rl = (rh - r) - kl;
+    const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    const double c0 = 1.0 / 2 + r * (1.0 / 6), c1 = 1.0 / 24 + r * (1.0 / 120);
+    const double c2 = 1.0 / 720 + r * (1.0 / 5040), c3 = 1.0 / 40320 + r * (1.0 / 362880);
+    const double c4 = 1.0 / 3628800 + r * (1.0 / 39916800);
+    const double c5 = 1.0 / 479001600 + r * (1.0 / 6227020800.0);
+    const double p = ((c0 + r2 * c1) + r4 * (c2 + r2 * c3)) + r8 * (c4 + r2 * c5);
+    const double s = 1.0 + r;
+    const double sl = (1.0 - s) + r;
+    const double er = s + (sl + (rl + r2 * p));
+    const double k1 = (k * 0.5 + CE_SHIFT) - CE_SHIFT;
+    return (er * ce_pow2i(k1)) * ce_pow2i(k - k1);
+}
+
+/* v - m as dh + *dl exactly (Knuth's two-sum); dh == 0 exactly when v == m. */
+CE_INLINE double ce_cat_diff(double v, double m, double *dl)
+{
+    const double dh = v - m, b = dh - v; /* b: the part of -m that made it into dh */
+    *dl = (v - (dh - b)) - (m + b);
+    return dh;
+}
+
+/* e^(v - m) for v <= m, from the exact difference. */
+CE_INLINE double ce_cat_exp_diff(double v, double m)
+{
+    double dl;
+    const double dh = ce_cat_diff(v, m, &dl);
+    return ce_cat_exp2(dh, dl);
+}
+
+/* ce_cat_small for float rows without label smoothing, in float lanes (8 rows per AVX2
+ * vector): exact differences x - max as a float and its rounding error, the exponentials in
+ * float (about 1 ULP; without smoothing no class's gradient subtracts from them), their sums
+ * and everything after in double. Returns 0, having written nothing, when a row of the block
+ * spans more than 87 (an exponential would be subnormal in float): the block then takes the
+ * double lanes. */
+static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, ptrdiff_t nr,
+                                  float *buf, double *loss, unsigned char *special)
+{
+    enum { R = CE_CAT_BATCH };
+    const ptrdiff_t c = a->c;
+    const float *x = (const float *)a->y_pred + i0 * c;
+    float *g = a->grad ? (float *)a->grad + i0 * c : NULL;
+    const double *cw = a->class_weight;
+    float m[R], lo[R], tiesf[R];
+    double s[R], l1[R], inv[R], ey[R], ga[R];
+    int32_t bad[R], top[R];
+    ptrdiff_t j, r;
+    for (r = 0; r < nr; ++r)
+        for (j = 0; j < c; ++j)
+            buf[j * R + r] = x[r * c + j];
+    for (r = nr; r < R; ++r)
+        for (j = 0; j < c; ++j)
+            buf[j * R + r] = 0.0f;
+    for (r = 0; r < R; ++r) {
+        m[r] = -INFINITY;
+        lo[r] = INFINITY;
+        tiesf[r] = 0.0f;
+        bad[r] = 0;
+        top[r] = (int32_t)c;
+        s[r] = 0.0;
+    }
+    for (j = 0; j < c; ++j)
+        for (r = 0; r < R; ++r) {
+            const float v = buf[j * R + r];
+            m[r] = v > m[r] ? v : m[r];
+            lo[r] = v < lo[r] ? v : lo[r];
+            bad[r] |= (int32_t)(v != v);
+        }
+    for (r = 0; r < nr; ++r)
+        if (!bad[r] && m[r] > -INFINITY && m[r] < INFINITY && (double)m[r] - (double)lo[r] > 87.0)
+            return 0;
+    for (j = 0; j < c; ++j)
+        for (r = 0; r < R; ++r) {
+            const float v = buf[j * R + r], mr = -m[r];
+            const float dh = v + mr, vv = dh - mr, mm = dh - vv; /* two-sum: dh + dl = v - m */
+            const float dl = (v - vv) + (mr - mm);
+            const float e = dh < 0.0f ? ce_cat_exp2_f(dh, dl) : 0.0f;
+            buf[j * R + r] = e;
+            s[r] += (double)e;
+            const int32_t at = dh == 0.0f ? (int32_t)j : (int32_t)c;
+            tiesf[r] += dh == 0.0f ? 1.0f : 0.0f;
+            top[r] = at < top[r] ? at : top[r]; /* the first class at the maximum: a minimum */
+        }
+    for (r = 0; r < R; ++r) {
+        const double rest = s[r] + ((double)tiesf[r] - 1.0);
+        s[r] = rest;
+        l1[r] = ce_log1p(rest);
+        inv[r] = 1.0 / (1.0 + rest);
+    }
+    for (r = 0; r < nr; ++r) {
+        const ptrdiff_t i = i0 + r;
+        const long long y = a->labels[i];
+        const double w = a->sample_weight ? a->sample_weight[i] : 1.0;
+        double cwy;
+        special[r] = (unsigned char)(y < 0 || y >= c || w == 0.0 || bad[r] ||
+                                     (a->has_ignore && y == a->ignore_index) ||
+                                     !(m[r] > -INFINITY && m[r] < INFINITY));
+        if (special[r]) {
+            ga[r] = ey[r] = 0.0;
+            continue;
+        }
+        cwy = cw ? cw[y] : 1.0;
+        loss[r] = w * (cwy == 0.0 ? 0.0 : cwy * (((double)m[r] - (double)x[r * c + y]) + l1[r]));
+        ga[r] = w * a->grad_scale * (cwy * inv[r]);
+        ey[r] = x[r * c + y] == m[r] ? 1.0 : (double)buf[y * R + r];
+    }
+    if (!g)
+        return 1;
+    for (r = 0; r < nr; ++r) {
+        const long long y = a->labels[i0 + r];
+        const ptrdiff_t t = (ptrdiff_t)top[r];
+        double gs, cwy;
+        if (special[r])
+            continue;
+        /* transposed back as the gradient of a class neither the label nor at the maximum,
+         * then those few again */
+        for (j = 0; j < c; ++j)
+            g[r * c + j] = (float)(ga[r] * (double)buf[j * R + r]);
+        cwy = cw ? cw[y] : 1.0;
+        gs = (a->sample_weight ? a->sample_weight[i0 + r] : 1.0) * a->grad_scale;
+        if (tiesf[r] > 1.0f)
+            for (j = t + 1; j < c; ++j)
+                if (x[r * c + j] == m[r])
+                    g[r * c + j] = (float)(gs * (cwy * inv[r] - (j == y ? cwy : 0.0)));
+        if (y != t)
+            g[r * c + y] = (float)(gs * (cwy * inv[r] * ey[r] - cwy));
+        g[r * c + t] = (float)(gs * (s[r] < 1.0 ? (y == t ? 0.0 : cwy) - cwy * (s[r] * inv[r])
+                                                : cwy * inv[r] - (y == t ? cwy : 0.0)));
+    }
+    return 1;
 }
 
 #define CE_DEFINE_CATEGORICAL_ROWS(T, UT, ST, KEY, UNKEY, SFX, TARGET)                                                 \
@@ -62,24 +234,231 @@ CE_INLINE double ce_cat_unkey(int64_t k)
             mb = (double)UNKEY(key);                                             \
             for (j = 0; j < len; ++j) {                                                            \
                 const double v = (double)xb[j];                                                    \
-                eb[j] = v < mb ? ce_exp_neg(v - mb) : 0.0;                                         \
+                eb[j] = v < mb ? ce_cat_exp_diff(v, mb) : 0.0;                                     \
                 keq += v == mb;                                                                    \
             }                                                                                      \
             sb = ce_sum_block(eb, len);                                                            \
             kb = (double)keq;                                                                      \
             if (mb > top) {                                                                        \
-                r = (r + ties) * ce_exp_neg(top - mb) + sb;                                        \
+                r = (r + ties) * ce_cat_exp_diff(top, mb) + sb;                                    \
                 ties = kb;                                                                         \
                 top = mb;                                                                          \
             } else if (mb == top) {                                                                \
                 r += sb;                                                                           \
                 ties += kb;                                                                        \
             } else {                                                                               \
-                r += (sb + kb) * ce_exp_neg(mb - top);                                             \
+                r += (sb + kb) * ce_cat_exp_diff(mb, top);                                         \
             }                                                                                      \
         }                                                                                          \
         *rest = r + (ties - 1.0);                                                                  \
         return top;                                                                                \
+    }                                                                                              \
+                                                                                                   \
+    /* Row i of the logits with a hard label, when c <= CE_CAT_ROW and the row holds a finite  \
+     * maximum and no NaN: its gradient (when asked) and weighted loss, in *loss; returns 0      \
+     * (and leaves the row alone) for the general pass otherwise. One read of the row from       \
+     * memory for the maximum; the exponentials below it are stored in eb (L1) and used twice. */ \
+    CE_INLINE int ce_cat_hard_##SFX(const ce_categorical_args *a, ptrdiff_t i, double *eb,        \
+                                    double *loss)                                                  \
+    {                                                                                              \
+        const ptrdiff_t c = a->c;                                                                  \
+        const T *x = (const T *)a->y_pred + i * c;                                                 \
+        T *g = a->grad ? (T *)a->grad + i * c : NULL;                                              \
+        const double *cw = a->class_weight;                                                        \
+        const long long y = a->labels[i];                                                          \
+        const double w = a->sample_weight ? a->sample_weight[i] : 1.0;                             \
+        const double sm = a->label_smoothing, smc = sm / (double)c, keep = 1.0 - sm;               \
+        const double sum_cw = a->sum_class_weight;                                                 \
+        ST kmax = KEY((T)-INFINITY), kmin = KEY((T)INFINITY);                                      \
+        ptrdiff_t j, top = 0, ties = 0;                                                            \
+        double m, rest, l1, inv, big_a, cwy, gs, xl;                                               \
+        if (y < 0 || y >= c || w == 0.0 || (a->has_ignore && y == a->ignore_index))                \
+            return 0;                                                                              \
+        /* the maximum, and NaNs, from integer keys: a NaN's key lies beyond those of +-inf */    \
+        for (j = 0; j < c; ++j) {                                                                  \
+            const ST k = KEY(x[j]);                                                                \
+            kmax = k > kmax ? k : kmax;                                                            \
+            kmin = k < kmin ? k : kmin;                                                            \
+        }                                                                                          \
+        if (kmax >= KEY((T)INFINITY) || kmax == KEY((T)-INFINITY) || kmin < KEY((T)-INFINITY))    \
+            return 0;                                                                              \
+        m = (double)UNKEY(kmax);                                                                   \
+        if (sizeof(T) == 4 && sm == 0.0 && m - (double)UNKEY(kmin) <= 87.0) {                      \
+            /* float rows without smoothing: in float lanes, as ce_cat_small_f32_lanes */          \
+            const float mr = (float)-m;                                                            \
+            for (j = 0; j < c; ++j) {                                                              \
+                const float v = (float)x[j];                                                       \
+                const float dh = v + mr, vv = dh - mr, mm = dh - vv;                               \
+                const float dl = (v - vv) + (mr - mm);                                             \
+                eb[j] = dh < 0.0f ? (double)ce_cat_exp2_f(dh, dl) : 0.0;                           \
+                ties += dh == 0.0f;                                                                \
+            }                                                                                      \
+        } else {                                                                                   \
+            for (j = 0; j < c; ++j) {                                                              \
+                double dl;                                                                         \
+                const double d = ce_cat_diff((double)x[j], m, &dl);                                \
+                eb[j] = d < 0.0 ? ce_cat_exp2(d, dl) : 0.0;                                        \
+                ties += d == 0.0;                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        rest = ce_sum_block(eb, c) + (double)(ties - 1);                                           \
+        l1 = ce_log1p(rest);                                                                       \
+        inv = 1.0 / (1.0 + rest);                                                                  \
+        cwy = cw ? cw[y] : 1.0;                                                                    \
+        big_a = keep * cwy + smc * sum_cw;                                                         \
+        gs = w * a->grad_scale;                                                                    \
+        xl = keep * cwy == 0.0 ? 0.0 : keep * cwy * (m - (double)x[y]);                            \
+        if (sm != 0.0) {                                                                           \
+            for (j = 0; j < c; ++j) { /* the smoothing's share, sum_j cw_j (m - x_j) */            \
+                const double cj = cw ? cw[j] : 1.0;                                                \
+                eb[CE_CAT_ROW + j] = cj == 0.0 ? 0.0 : cj * (m - (double)x[j]);                    \
+            }                                                                                      \
+            xl += smc * ce_sum_block(eb + CE_CAT_ROW, c);                                          \
+        }                                                                                          \
+        *loss = w * (xl + (big_a == 0.0 ? 0.0 : big_a * l1));                                      \
+        if (!g)                                                                                    \
+            return 1;                                                                              \
+        {                                                                                          \
+            /* every class as if neither the label nor at the maximum, then those few again */    \
+            const double ga = gs * (big_a * inv), gb = gs * smc;                                   \
+            if (gb == 0.0)                                                                         \
+                for (j = 0; j < c; ++j)                                                            \
+                    g[j] = (T)(ga * eb[j]);                                                        \
+            else if (!cw)                                                                          \
+                for (j = 0; j < c; ++j)                                                            \
+                    g[j] = (T)(ga * eb[j] - gb);                                                   \
+            else                                                                                   \
+                for (j = 0; j < c; ++j)                                                            \
+                    g[j] = (T)(ga * eb[j] - gb * cw[j]);                                           \
+            while ((double)x[top] != m) /* the first class at the maximum */                       \
+                ++top;                                                                             \
+            for (j = top + 1; ties > 1 && j < c; ++j) /* the other classes at the maximum */      \
+                if ((double)x[j] == m)                                                             \
+                    g[j] = (T)(gs * (big_a * inv - (cw ? cw[j] : 1.0) * ((j == y ? keep : 0.0) + smc))); \
+            if (y != top) {                                                                        \
+                const double ey = (double)x[y] == m ? 1.0 : eb[y];                                 \
+                g[y] = (T)(gs * (big_a * inv * ey - cwy * (keep + smc)));                          \
+            }                                                                                      \
+            {   /* at the maximum, A p - a; when p > 1/2 as (A - a) - A (1 - p), with              \
+                 * 1 - p = rest / (1 + rest), which keeps the relative precision of 1 - p */       \
+                const double cwt = cw ? cw[top] : 1.0;                                             \
+                const double other_a = smc * (sum_cw - cwt) + (y == top ? 0.0 : keep * cwy);       \
+                g[top] = (T)(gs * (rest < 1.0 ? other_a - big_a * (rest * inv)                     \
+                                              : big_a * inv - cwt * ((y == top ? keep : 0.0) + smc))); \
+            }                                                                                      \
+        }                                                                                          \
+        return 1;                                                                                  \
+    }                                                                                              \
+                                                                                                   \
+    /* Rows i0 .. i0 + nr - 1 (nr <= CE_CAT_BATCH) of logits with hard labels and c <=          \
+     * CE_CAT_SMALL, one row per SIMD lane: the block is transposed into buf (class-major), so    \
+     * that every step (maximum, exponentials, sums, log1p, gradient) is a map over rows with no  \
+     * cross-lane reduction and no remainder loop, then the gradient is transposed back. Row r's   \
+     * weighted loss goes to loss[r]; special[r] != 0 marks the rows this cannot take (ignored,   \
+     * weight 0, a NaN, an infinite or all -inf row, a bad label), left to the general pass. */   \
+    static void ce_cat_small_##SFX(const ce_categorical_args *a, ptrdiff_t i0, ptrdiff_t nr,      \
+                                   double *buf, double *loss, unsigned char *special)             \
+    {                                                                                              \
+        enum { R = CE_CAT_BATCH };                                                                 \
+        const ptrdiff_t c = a->c;                                                                  \
+        const T *x = (const T *)a->y_pred + i0 * c;                                                \
+        T *g = a->grad ? (T *)a->grad + i0 * c : NULL;                                             \
+        const double *cw = a->class_weight;                                                        \
+        const double sm = a->label_smoothing, smc = sm / (double)c, keep = 1.0 - sm;               \
+        const double sum_cw = a->sum_class_weight;                                                 \
+        double m[R], s[R], ties[R], sms[R], l1[R], inv[R], ey[R], ga[R], gsr[R];                   \
+        int64_t top[R], bad[R];                                                                    \
+        ptrdiff_t j, r;                                                                            \
+        for (r = 0; r < nr; ++r)                                                                   \
+            for (j = 0; j < c; ++j)                                                                \
+                buf[j * R + r] = (double)x[r * c + j];                                             \
+        for (r = nr; r < R; ++r)                                                                   \
+            for (j = 0; j < c; ++j)                                                                \
+                buf[j * R + r] = 0.0;                                                              \
+        for (r = 0; r < R; ++r) {                                                                  \
+            m[r] = -INFINITY;                                                                      \
+            top[r] = bad[r] = 0;                                                                   \
+            s[r] = ties[r] = sms[r] = 0.0;                                                         \
+        }                                                                                          \
+        for (j = 0; j < c; ++j)                                                                    \
+            for (r = 0; r < R; ++r) { /* the first maximum and its class; NaNs flagged */         \
+                const double v = buf[j * R + r];                                                   \
+                top[r] ^= (top[r] ^ (int64_t)j) & -(int64_t)(v > m[r]);                            \
+                m[r] = v > m[r] ? v : m[r];                                                        \
+                bad[r] |= (int64_t)(v != v);                                                       \
+            }                                                                                      \
+        for (j = 0; j < c; ++j) {                                                                  \
+            const double cj = cw ? cw[j] : 1.0;                                                    \
+            for (r = 0; r < R; ++r) { /* the exponentials below the maximum, in place */          \
+                double dl;                                                                         \
+                const double v = buf[j * R + r], d = ce_cat_diff(v, m[r], &dl);                    \
+                const double e = d < 0.0 ? ce_cat_exp2(d, dl) : 0.0;                               \
+                buf[j * R + r] = e;                                                                \
+                s[r] += e;                                                                         \
+                ties[r] += d == 0.0 ? 1.0 : 0.0;                                                   \
+                sms[r] += cj == 0.0 ? 0.0 : cj * (m[r] - v);                                       \
+            }                                                                                      \
+        }                                                                                          \
+        for (r = 0; r < R; ++r) {                                                                  \
+            const double rest = s[r] + (ties[r] - 1.0);                                            \
+            s[r] = rest;                                                                           \
+            l1[r] = ce_log1p(rest);                                                                \
+            inv[r] = 1.0 / (1.0 + rest);                                                           \
+        }                                                                                          \
+        for (r = 0; r < nr; ++r) {                                                                 \
+            const ptrdiff_t i = i0 + r;                                                            \
+            const long long y = a->labels[i];                                                      \
+            const double w = a->sample_weight ? a->sample_weight[i] : 1.0;                         \
+            double cwy, big_a, xl, gs;                                                             \
+            special[r] = (unsigned char)(y < 0 || y >= c || w == 0.0 || bad[r] ||                  \
+                                         (a->has_ignore && y == a->ignore_index) ||                \
+                                         !(m[r] > -INFINITY && m[r] < INFINITY));                  \
+            if (special[r]) {                                                                      \
+                ga[r] = gsr[r] = ey[r] = 0.0;                                                      \
+                continue;                                                                          \
+            }                                                                                      \
+            cwy = cw ? cw[y] : 1.0;                                                                \
+            big_a = keep * cwy + smc * sum_cw;                                                     \
+            gs = w * a->grad_scale;                                                                \
+            xl = keep * cwy == 0.0 ? 0.0 : keep * cwy * (m[r] - (double)x[r * c + y]);             \
+            if (sm != 0.0)                                                                         \
+                xl += smc * sms[r];                                                                \
+            loss[r] = w * (xl + (big_a == 0.0 ? 0.0 : big_a * l1[r]));                             \
+            ga[r] = gs * (big_a * inv[r]);                                                         \
+            gsr[r] = gs;                                                                           \
+            ey[r] = (double)x[r * c + y] == m[r] ? 1.0 : buf[y * R + r];                           \
+        }                                                                                          \
+        if (!g)                                                                                    \
+            return;                                                                                \
+        for (j = 0; j < c; ++j) {                                                                  \
+            const double aj = smc * (cw ? cw[j] : 1.0);                                            \
+            for (r = 0; r < R; ++r) /* every class as if neither the label nor the maximum */     \
+                buf[j * R + r] = ga[r] * buf[j * R + r] - gsr[r] * aj;                             \
+        }                                                                                          \
+        for (r = 0; r < nr; ++r) { /* then those few again, as in ce_cat_hard */                  \
+            const long long y = a->labels[i0 + r];                                                 \
+            const ptrdiff_t t = (ptrdiff_t)top[r];                                                 \
+            double cwy, big_a, gs;                                                                 \
+            if (special[r])                                                                        \
+                continue;                                                                          \
+            cwy = cw ? cw[y] : 1.0;                                                                \
+            big_a = keep * cwy + smc * sum_cw;                                                     \
+            gs = gsr[r];                                                                           \
+            if (ties[r] > 1.0)                                                                     \
+                for (j = t + 1; j < c; ++j)                                                        \
+                    if ((double)x[r * c + j] == m[r])                                              \
+                        buf[j * R + r] =                                                           \
+                            gs * (big_a * inv[r] - (cw ? cw[j] : 1.0) * ((j == y ? keep : 0.0) + smc)); \
+            if (y != t)                                                                            \
+                buf[y * R + r] = gs * (big_a * inv[r] * ey[r] - cwy * (keep + smc));              \
+            buf[t * R + r] =                                                                       \
+                gs * (s[r] < 1.0 ? smc * (sum_cw - (cw ? cw[t] : 1.0)) + (y == t ? 0.0 : keep * cwy) - \
+                                       big_a * (s[r] * inv[r])                                     \
+                                 : big_a * inv[r] - (cw ? cw[t] : 1.0) * ((y == t ? keep : 0.0) + smc)); \
+        }                                                                                          \
+        for (r = 0; r < nr; ++r)                                                                   \
+            for (j = 0; j < c; ++j)                                                                \
+                g[r * c + j] = (T)buf[j * R + r];                                                  \
     }                                                                                              \
                                                                                                    \
     /* Row i: its gradient (when asked) and weighted loss (returned). */                           \
@@ -95,9 +474,20 @@ CE_INLINE double ce_cat_unkey(int64_t k)
         const double sm = a->label_smoothing, smc = sm / (double)c, keep = 1.0 - sm;               \
         const long long y = a->labels ? a->labels[i] : -1;                                         \
         const double gs = w * a->grad_scale;                                                       \
-        double big_a, a_top = 0.0, other_a = 0.0, xloss = 0.0, loss;                               \
+        double big_a, other_a = 0.0, xloss = 0.0, loss;                               \
         ptrdiff_t nan_at = -1, top_j = 0;                                                          \
-        int ignored = a->labels && a->has_ignore && y == a->ignore_index;                          \
+        const int ignored = a->labels && a->has_ignore && y == a->ignore_index;                    \
+        if (a->labels && !ignored && (y < 0 || y >= c)) { /* validated by the caller: a guard */  \
+            acc->n_bad_label += 1;                                                                 \
+            if (acc->bad_label < 0) {                                                              \
+                acc->bad_label = i;                                                                \
+                acc->bad_label_value = (double)y;                                                  \
+            }                                                                                      \
+            if (g)                                                                                 \
+                for (ptrdiff_t j = 0; j < c; ++j)                                                  \
+                    g[j] = (T)NAN;                                                                 \
+            return NAN;                                                                            \
+        }                                                                                          \
         {                                                                                          \
             UT any_nan = 0; /* an OR over the row first, which vectorises; the index only if so */ \
             for (ptrdiff_t j = 0; j < c; ++j)                                                      \
@@ -139,7 +529,7 @@ CE_INLINE double ce_cat_unkey(int64_t k)
             for (ptrdiff_t b = 0; b < c; b += CE_CAT_BLOCK) {                                      \
                 const ptrdiff_t len = c - b < CE_CAT_BLOCK ? c - b : CE_CAT_BLOCK;                 \
                 for (ptrdiff_t u = 0; u < len; ++u)                                                \
-                    eb[u] = ce_exp_neg((double)x[b + u] - mx);                                     \
+                    eb[u] = ce_cat_exp_diff((double)x[b + u], mx);                                 \
                 for (ptrdiff_t u = 0; u < len; ++u) {                                              \
                     const ptrdiff_t j = b + u;                                                     \
                     const double v = (double)x[j];                                                 \
@@ -150,10 +540,6 @@ CE_INLINE double ce_cat_unkey(int64_t k)
                 }                                                                                  \
                 xloss += ce_sum_block(lb, len);                                                    \
             }                                                                                      \
-            {                                                                                      \
-                const ptrdiff_t j = top_j;                                                         \
-                a_top = TARGET;                                                                    \
-            }                                                                                      \
             if (t) {                                                                               \
                 other_a = 0.0;                                                                     \
                 for (ptrdiff_t j = 0; j < c; ++j)                                                  \
@@ -162,10 +548,10 @@ CE_INLINE double ce_cat_unkey(int64_t k)
                 other_a = smc * (sum_cw - (cw ? cw[top_j] : 1.0)) +                                \
                           (y == top_j ? 0.0 : keep * (cw ? cw[y] : 1.0));                          \
             }                                                                                      \
-            /* at the maximum, A p - a = (A - a) - A (1 - p), with 1 - p = rest / (1 + rest) */    \
-            if (g)                                                                                 \
+            /* at the maximum, when p > 1/2, A p - a = (A - a) - A (1 - p), with 1 - p =           \
+             * rest / (1 + rest); else the gradient pass's A p - a stands */                       \
+            if (g && rest < 1.0)                                                                   \
                 g[top_j] = (T)(gs * (other_a - big_a * (rest * inv)));                             \
-            (void)a_top;                                                                           \
             loss = xloss + (big_a == 0.0 ? 0.0 : big_a * l1);                                      \
         } else {                                                                                   \
             const double lo = a->clip_lo, hi = a->clip_hi;                                         \
@@ -176,7 +562,7 @@ CE_INLINE double ce_cat_unkey(int64_t k)
                 const double nl = kind == CE_PROBABILITY ? -ce_log(q) : -q;                        \
                 xloss += aj == 0.0 ? 0.0 : aj * nl;                                                \
                 if (g)                                                                             \
-                    g[j] = (T)(gs * (kind == CE_PROBABILITY ? -aj / q : -aj));                     \
+                    g[j] = (T)(gs * (kind != CE_PROBABILITY ? -aj : aj == 0.0 ? 0.0 : -aj / q));                     \
             }                                                                                      \
             loss = xloss;                                                                          \
         }                                                                                          \
@@ -188,19 +574,36 @@ CE_INLINE double ce_cat_unkey(int64_t k)
     void ce_categorical_rows_##SFX(int kind, const ce_categorical_args *a, ptrdiff_t r0,          \
                                    ptrdiff_t r1, ce_partial *out)                                  \
     {                                                                                              \
-        double sum = 0.0, comp = 0.0, sum_cw = (double)a->c;                                       \
+        double sum = 0.0, comp = 0.0, eb[2 * CE_CAT_ROW];                                          \
+        const double sum_cw = a->sum_class_weight;                                                 \
+        const int hard = kind == CE_LOGIT && a->labels && a->c <= CE_CAT_ROW;                      \
         T *l = (T *)a->loss;                                                                       \
         out->weight_sum = out->weight_comp = 0.0;                                                  \
         out->n_bad_label = out->n_bad_pred = out->n_nan_pred = 0;                                  \
         out->bad_label = out->bad_pred = out->nan_pred = -1;                                       \
         out->bad_label_value = out->bad_pred_value = 0.0;                                          \
-        if (a->class_weight) {                                                                     \
-            sum_cw = 0.0;                                                                          \
-            for (ptrdiff_t j = 0; j < a->c; ++j)                                                   \
-                sum_cw += a->class_weight[j];                                                      \
+        if (kind == CE_LOGIT && a->labels && a->c <= CE_CAT_SMALL) {                               \
+            double buf[CE_CAT_SMALL * CE_CAT_BATCH], lb[CE_CAT_BATCH];                             \
+            unsigned char special[CE_CAT_BATCH];                                                   \
+            for (ptrdiff_t i0 = r0; i0 < r1; i0 += CE_CAT_BATCH) {                                 \
+                const ptrdiff_t nr = r1 - i0 < CE_CAT_BATCH ? r1 - i0 : CE_CAT_BATCH;              \
+                if (!(sizeof(T) == 4 && a->label_smoothing == 0.0 &&                               \
+                      ce_cat_small_f32_lanes(a, i0, nr, (float *)buf, lb, special)))               \
+                    ce_cat_small_##SFX(a, i0, nr, buf, lb, special);                               \
+                for (ptrdiff_t r = 0; r < nr; ++r) {                                               \
+                    const double v =                                                               \
+                        special[r] ? ce_cat_row_##SFX(kind, a, i0 + r, sum_cw, out) : lb[r];       \
+                    if (l)                                                                         \
+                        l[i0 + r] = (T)v;                                                          \
+                    ce_add_compensated(&sum, &comp, v);                                            \
+                }                                                                                  \
+            }                                                                                      \
+            r0 = r1;                                                                               \
         }                                                                                          \
         for (ptrdiff_t i = r0; i < r1; ++i) {                                                      \
-            const double v = ce_cat_row_##SFX(kind, a, i, sum_cw, out);                            \
+            double v;                                                                              \
+            if (!(hard && ce_cat_hard_##SFX(a, i, eb, &v)))                                        \
+                v = ce_cat_row_##SFX(kind, a, i, sum_cw, out);                                     \
             if (l)                                                                                 \
                 l[i] = (T)v;                                                                       \
             ce_add_compensated(&sum, &comp, v);                                                    \

@@ -97,6 +97,7 @@ typedef struct {
     void *grad;                  /* (n, c) output or NULL */
     void *loss;                  /* (n,) per-row weighted loss output, or NULL */
     int n_threads;
+    double sum_class_weight;     /* set by the driver: the sum of class_weight (or c) */
 } ce_categorical_args;
 
 /* Returns 0, or -1 for an unknown kind, -2 when out of memory. status->loss_sum is the sum

@@ -302,12 +302,14 @@ int ce_binary_f64(int kind, const ce_binary_args *args, ce_status *status)
 }
 
 /* The categorical driver: chunks of whole rows (about CE_CHUNK elements), as ce_binary. */
-static int ce_categorical(int kind, int f32, const ce_categorical_args *a, ce_status *st)
+static int ce_categorical(int kind, int f32, const ce_categorical_args *args, ce_status *st)
 {
     const ce_cat_fn rows = f32 ? ce_active->cat_f32 : ce_active->cat_f64;
-    const ptrdiff_t n = a->n, c = a->c;
+    const ptrdiff_t n = args->n, c = args->c;
     ce_partial acc = {0.0, 0.0, 0.0, 0.0, 0, 0, 0, -1, -1, -1, 0.0, 0.0};
     ptrdiff_t rows_per_chunk, n_chunks, i;
+    ce_categorical_args local = *args;
+    const ce_categorical_args *a = &local;
 
     st->loss_sum = st->weight_sum = 0.0;
     st->bad_label = st->bad_pred = st->nan_pred = -1;
@@ -316,6 +318,13 @@ static int ce_categorical(int kind, int f32, const ce_categorical_args *a, ce_st
         return -1;
     if (n <= 0 || c <= 0)
         return 0;
+    local.sum_class_weight = (double)c;
+    if (local.class_weight) { /* once, compensated, for every row's total target weight */
+        double sum = 0.0, comp = 0.0;
+        for (i = 0; i < c; ++i)
+            ce_add_compensated(&sum, &comp, local.class_weight[i]);
+        local.sum_class_weight = sum + comp;
+    }
     rows_per_chunk = c >= CE_CHUNK ? 1 : CE_CHUNK / c;
     n_chunks = (n + rows_per_chunk - 1) / rows_per_chunk;
     if (n_chunks == 1) {
@@ -340,6 +349,8 @@ static int ce_categorical(int kind, int f32, const ce_categorical_args *a, ce_st
     }
     st->loss_sum = isfinite(acc.loss_sum) ? acc.loss_sum + acc.loss_comp : acc.loss_sum;
     st->nan_pred = acc.nan_pred;
+    st->bad_label = acc.bad_label;
+    st->bad_label_value = acc.bad_label_value;
     return 0;
 }
 

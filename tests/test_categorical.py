@@ -163,6 +163,12 @@ def test_empty_and_all_ignored(api):
     (lambda api: api.categorical_cross_entropy([[0.5, -0.1, 0.6]], np.zeros((1, 3)),
                                                kind="logit"),
      r"soft targets\) must be finite and >= 0; y_true\[0, 1\] = -0.1"),
+    (lambda api: api.categorical_cross_entropy([[0.5, -1e-50, 0.6]],
+                                               np.zeros((1, 3), np.float32), kind="logit"),
+     r"soft targets\) must be finite and >= 0; y_true\[0, 1\] = -1e-50"),
+    (lambda api: api.categorical_cross_entropy([[0.5, 1e39, 0.6]],
+                                               np.zeros((1, 3), np.float32), kind="logit"),
+     r"must fit in float32, the dtype of y_pred; y_true\[0, 1\] = 1e\+39"),
     (lambda api: api.categorical_cross_entropy([0], np.zeros((1, 3)), kind="logit",
                                                class_weight=[1, 2]),
      r"class_weight has shape \(2,\); expected \(3,\)"),
@@ -217,12 +223,15 @@ def test_out_rules(api):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("soft, weighted, smoothing", [
     (False, False, 0.0), (False, True, 0.1), (True, False, 0.0), (True, True, 0.2)])
-def test_backends_agree(kind, dtype, soft, weighted, smoothing):
+@pytest.mark.parametrize("c", [13, 40, 2100])
+def test_backends_agree(kind, dtype, soft, weighted, smoothing, c):
     import crossent
     from crossent import reference
 
+    if crossent.backend == "numpy":
+        pytest.skip("compares the C kernel with the numpy reference")
     rng = np.random.default_rng(17)
-    n, c = 300, 13
+    n = 300
     z = rng.standard_normal((n, c)) * 5
     z[::7, 3] = -np.inf  # masked classes
     if kind == "logit":
@@ -256,6 +265,8 @@ def test_backends_agree(kind, dtype, soft, weighted, smoothing):
 def test_threads_give_the_same_bits():
     import crossent
 
+    if crossent.backend == "numpy":
+        pytest.skip("the numpy backend has no threads")
     rng = np.random.default_rng(4)
     x = rng.standard_normal((30000, 10)).astype(np.float32)
     y = rng.integers(0, 10, 30000)
@@ -265,39 +276,122 @@ def test_threads_give_the_same_bits():
     np.testing.assert_array_equal(one[1], two[1])
 
 
-@pytest.mark.parametrize("c", [1, 2, 7, 8, 9, 1000])
-def test_row_lengths(api, c):
-    """Every lane count and tail of the online pass, against torch."""
+@pytest.mark.parametrize("c", [1, 2, 7, 8, 9, 32, 33, 1000, 2048, 2049, 5000])
+@pytest.mark.parametrize("n", [5, 130])
+def test_row_lengths(api, c, n):
+    """Each pass and its edges, against torch: rows of up to 32 classes go 64 at a time one per
+    lane (n = 130: two full blocks and a tail), rows up to 2048 in one piece, longer ones in
+    blocks of 512 joined online."""
     rng = np.random.default_rng(c)
-    x = rng.standard_normal((5, c)) * 10
-    y = rng.integers(0, c, 5)
+    x = rng.standard_normal((n, c)) * 10
+    y = rng.integers(0, c, n)
     loss, grad = api.categorical_cross_entropy_with_grad(y, x, kind="logit")
     want, want_grad = torch_ce(x, y)
     assert loss == pytest.approx(want, rel=1e-13, abs=1e-14)
     np.testing.assert_allclose(grad, want_grad, rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("margin", [0.5, 10.0, 30.0, 100.0, 700.0, 1e4])
-@pytest.mark.parametrize("c", [2, 50, 1000])
-def test_accuracy_against_mpmath(api, dtype, margin, c):
-    """Loss and every gradient element within 8 ULP of mpmath (60 digits) for a row whose label
-    leads the others by ``margin`` (the tiny losses of confident rows included)."""
+def _mp_row(xrow, label):
+    """mpmath (60 digits) loss and gradient of one logit row with a hard label."""
     import mpmath as mp
 
     mp.mp.dps = 60
+    xs = [mp.mpf(float(v)) for v in xrow]
+    t = max(range(len(xs)), key=lambda j: (xs[j], -j))  # the first maximum
+    e = [mp.exp(v - xs[t]) for v in xs]
+    rest = mp.fsum(e[:t] + e[t + 1:])  # kept apart from e[t] = 1: it can be below 1e-60
+    loss = mp.log1p(rest) + (xs[t] - xs[label])
+    grad = [e[j] / (1 + rest) - (1 if j == label else 0) for j in range(len(xs))]
+    if label == t:
+        grad[t] = -rest / (1 + rest)
+    return loss, grad
+
+
+def _ulps(got, want, dtype):
+    w = float(want)
+    return abs(float(got) - w) / np.spacing(dtype(max(abs(w), np.finfo(dtype).tiny)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("margin", [0.5, 10.0, 30.0, 100.0, 700.0, 1e4])
+@pytest.mark.parametrize("c", [2, 10, 50, 513, 1000, 1025, 3000])
+@pytest.mark.parametrize("where", ["first", "later"])
+def test_accuracy_against_mpmath(api, dtype, margin, c, where):
+    """Loss and every gradient element within 8 ULP of mpmath (60 digits) for a row whose label
+    leads the others by ``margin`` (the tiny losses of confident rows included), with the label
+    first or in a later block of the row."""
     rng = np.random.default_rng(c)
-    x = np.concatenate([[0.0], -margin - rng.uniform(0, 3, c - 1)]).astype(dtype)[None, :]
-    loss, grad = api.categorical_cross_entropy_with_grad([0], x, kind="logit", reduction="sum")
-    xs = [mp.mpf(float(v)) for v in x[0]]
-    rest = mp.fsum(mp.exp(v - xs[0]) for v in xs[1:])
-    want_loss = mp.log1p(rest)
-    want_grad = [-rest / (1 + rest)] + [mp.exp(v - xs[0]) / (1 + rest) for v in xs[1:]]
-    tiny = np.finfo(dtype).tiny
+    pos = 0 if where == "first" else c - 1 - (c // 3)
+    row = -margin - rng.uniform(0, 3, c)
+    row[pos] = 0.0
+    x = row.astype(dtype)[None, :]
+    loss, grad = api.categorical_cross_entropy_with_grad([pos], x, kind="logit",
+                                                         reduction="sum")
+    want_loss, want_grad = _mp_row(x[0], pos)
+    assert _ulps(loss, want_loss, dtype) <= 8
+    assert max(_ulps(g, w, dtype) for g, w in zip(grad[0], want_grad, strict=True)) <= 8
 
-    def ulps(got, want):
-        w = float(want)
-        return abs(float(got) - w) / np.spacing(dtype(max(abs(w), tiny)))
 
-    assert ulps(loss, want_loss) <= 8
-    assert max(ulps(g, w) for g, w in zip(grad[0], want_grad, strict=True)) <= 8
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("c", [3, 10, 32, 40, 700, 2048, 2049])
+def test_rows_of_every_shape_against_mpmath(api, dtype, c):
+    """A block of rows that exercises each pass's special cases, each row against mpmath to
+    8 ULP: the label below the maximum, ties at the maximum (with and without the label among
+    them), a constant row, -inf (masked) classes, rows spanning more than 87 (whose small
+    exponentials are subnormal in float32), and a label in the last column."""
+    rng = np.random.default_rng(1000 + c)
+    n = 70
+    x = rng.standard_normal((n, c)) * 4
+    y = rng.integers(0, c, n)
+    if c > 1:
+        x[1::9, 1] = x[1::9, 0] = x[1::9].max(axis=1) + 1   # a tie, the label maybe in it
+        y[1::18] = 1
+        x[2] = 0.5                                          # constant row
+        x[3::9, c // 2] = -np.inf                           # masked classes
+        x[4::9, -1] = x[4::9].max(axis=1) + 95              # spans more than 87
+        y[5::9] = c - 1
+        x[6::9, y[6::9]] = x[6::9].max(axis=1) + 40         # confident and correct
+    x = x.astype(dtype)
+    y[7::9] = 2 if c > 2 else 0                               # ignored (an in-range label)
+    w = rng.choice([0.5, 1.0, 2.0, 4.0], n)  # powers of two: exact to divide out again
+    w[8::9] = 0.0                                             # zero weight
+    loss, grad = api.categorical_cross_entropy_with_grad(y, x, kind="logit", reduction="none",
+                                                         ignore_index=2 if c > 2 else 0,
+                                                         sample_weight=w)
+    ignored = (y == (2 if c > 2 else 0)) | (w == 0)
+    assert np.all(loss[ignored] == 0) and np.all(grad[ignored] == 0)
+    loss, grad = loss / np.where(ignored, 1, w), grad / np.where(ignored, 1, w)[:, None]
+    worst_loss = worst_grad = 0.0
+    for i in np.flatnonzero(~ignored):
+        want_loss, want_grad = _mp_row(x[i], y[i])
+        worst_loss = max(worst_loss, _ulps(loss[i], want_loss, dtype))
+        worst_grad = max(worst_grad, max(_ulps(gj, wj, dtype)
+                                         for gj, wj in zip(grad[i], want_grad, strict=True)))
+    assert worst_loss <= 8
+    assert worst_grad <= 8
+
+
+def test_probability_with_zero_clip_has_no_nan_for_absent_classes(api):
+    """With eps=0, a class of target weight 0 and probability 0 has gradient 0 (not 0/0)."""
+    p = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]])
+    loss, grad = api.categorical_cross_entropy_with_grad([0, 1], p, kind="probability", eps=0.0,
+                                                         reduction="sum")
+    assert loss == pytest.approx(np.log(2.0), rel=1e-15)
+    np.testing.assert_array_equal(grad, [[-1.0, 0.0, 0.0], [0.0, -2.0, 0.0]])
+
+
+def test_kernel_guards_labels_it_is_given():
+    """The C kernel checks labels too (the Python layer validates them first): a label out of
+    range reaching it raises instead of reading outside the row."""
+    import crossent
+
+    if crossent.backend == "numpy":
+        pytest.skip("C kernel guard")
+    from crossent import _core
+
+    x = np.zeros((3, 4))
+    for bad in (4, -2, 1 << 40):
+        labels = np.array([0, bad, 1], dtype=np.int64)
+        with pytest.raises(ValueError, match="labels"):
+            _core.categorical(1, x, labels, None, None, None, None, 0.0, 0.0, 0.0, 1.0, 0,
+                              np.empty_like(x), None, 1)

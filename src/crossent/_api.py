@@ -670,15 +670,23 @@ def make_categorical_functions(
             if yt0.dtype.kind not in "fbiu":
                 raise TypeError(
                     f"y_true must hold real numbers; got an array of dtype {yt0.dtype}")
-            targets = np.asarray(yt0, dtype=dtype, order="C")
-            if targets.shape != yp.shape:
-                raise ValueError(f"y_true holds soft targets of shape {targets.shape}, but "
+            if yt0.shape != yp.shape:
+                raise ValueError(f"y_true holds soft targets of shape {yt0.shape}, but "
                                  f"y_pred has shape {yp.shape}; they must match")
-            bad = np.flatnonzero(~(np.isfinite(targets) & (targets >= 0)))
+            # checked as given, before the cast to y_pred's dtype can round a value to 0 or inf
+            ok = (np.isfinite(yt0) & (yt0 >= 0)) if yt0.dtype.kind == "f" else (yt0 >= 0)
+            bad = np.flatnonzero(~ok)
             if bad.size:
                 i = int(bad[0])
                 raise ValueError("y_true (soft targets) must be finite and >= 0; "
-                                 f"y_true{_index(i, targets.shape)} = {targets.flat[i]}")
+                                 f"y_true{_index(i, yt0.shape)} = {yt0.flat[i].item()!r}")
+            with np.errstate(over="ignore"):  # overflow is reported below, by value
+                targets = np.asarray(yt0, dtype=dtype, order="C")
+            bad = np.flatnonzero(~np.isfinite(targets))
+            if bad.size:
+                i = int(bad[0])
+                raise ValueError(f"y_true (soft targets) must fit in {dtype.name}, the dtype of "
+                                 f"y_pred; y_true{_index(i, yt0.shape)} = {yt0.flat[i].item()!r}")
         else:
             labels = _labels(yt0, n, c, ignore)
         sw = None if sample_weight is None else _sample_weight(sample_weight, yp, 1)[0]

@@ -225,6 +225,9 @@ def categorical(int kind, y_pred, labels, targets, sample_weight, class_weight, 
         raise MemoryError("crossent: could not allocate the per-chunk results")
     if rc != 0:
         raise ValueError(f"internal error: bad kind {kind}")
+    if st.bad_label >= 0:
+        raise ValueError(f"labels must be in [0, {c}) or ignore_index; got "
+                         f"{int(st.bad_label_value)} at row {st.bad_label}")
     return st.loss_sum, st.nan_pred
 
 

@@ -143,7 +143,13 @@ def _neg_log_softmax(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     n = z.shape[0]
     top = np.argmax(z, axis=1)
     m = z[np.arange(n), top][:, None]
-    e = np.exp(z - m)
+    # z - m is inexact in float64; its rounding error dl (two-sum) goes into the exponential,
+    # where one ULP of a difference near -700 would be hundreds of ULP
+    d = z - m
+    b = d - z
+    dl = np.where(np.isfinite(d), (z - (d - b)) - (m + b), 0.0)
+    e = np.exp(d)
+    e = e + e * dl
     others = e.copy()
     others[np.arange(n), top] = 0.0
     rest = others.sum(axis=1, keepdims=True)
@@ -207,13 +213,15 @@ def categorical_kernel(
             nls, p, one_minus_top, top = _neg_log_softmax(x)
             big_a = a.sum(axis=1, keepdims=True)
             g = big_a * p - a
-            # at the row maximum, A p - a = (A - a) - A (1 - p), without the cancellation
+            # at the row maximum, when p > 1/2: A p - a = (A - a) - A (1 - p), without the
+            # cancellation of p - 1 (below 1/2, A p - a as it is has none)
             rest_a = np.where(np.arange(c)[None, :] == top[:, None], 0.0, a).sum(axis=1)
-            g[rows, top] = rest_a - big_a[:, 0] * one_minus_top[:, 0]
+            omt = one_minus_top[:, 0]
+            g[rows, top] = np.where(omt < 0.5, rest_a - big_a[:, 0] * omt, g[rows, top])
         elif kind == KINDS["probability"]:
             q = np.clip(x, clip_lo, clip_hi)
             nls = -np.log(q)
-            g = -a / q
+            g = -_dropping_zero(a, 1.0 / q)  # 0, not 0/0, for an absent class at q = 0
         else:
             q = np.clip(x, clip_lo, clip_hi)
             nls = -q
