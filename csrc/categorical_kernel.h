@@ -93,6 +93,19 @@ CE_INLINE double ce_cat_exp2(double zh, double zl)
     return (er * ce_pow2i(k1)) * ce_pow2i(k - k1);
 }
 
+/* Sum of len doubles by halves down to runs of 32 (four interleaved partial sums each), in a
+ * fixed order: the error grows with log(len), not len, which a row of 10^5 exponentials in
+ * float64 needs for its 8-ULP target. */
+static double ce_cat_sum(const double *v, ptrdiff_t len)
+{
+    if (len <= 32)
+        return ce_sum_block(v, len);
+    {
+        const ptrdiff_t half = (len / 2 + 3) & ~(ptrdiff_t)3;
+        return ce_cat_sum(v, half) + ce_cat_sum(v + half, len - half);
+    }
+}
+
 /* v - m as dh + *dl exactly (Knuth's two-sum); dh == 0 exactly when v == m. */
 CE_INLINE double ce_cat_diff(double v, double m, double *dl)
 {
@@ -218,7 +231,7 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
      * summed in a fixed order) and its count of ties join the running state online. */        \
     CE_INLINE double ce_cat_lse_##SFX(const T *x, ptrdiff_t c, double *rest, double *eb)         \
     {                                                                                              \
-        double top = -INFINITY, r = 0.0, ties = 0.0;                                               \
+        double top = -INFINITY, r = 0.0, rc = 0.0, ties = 0.0; /* rc: r's compensation */          \
         for (ptrdiff_t b = 0; b < c; b += CE_CAT_BLOCK) {                                          \
             const ptrdiff_t len = c - b < CE_CAT_BLOCK ? c - b : CE_CAT_BLOCK;                     \
             const T *xb = x + b;                                                                   \
@@ -237,20 +250,21 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                 eb[j] = v < mb ? ce_cat_exp_diff(v, mb) : 0.0;                                     \
                 keq += v == mb;                                                                    \
             }                                                                                      \
-            sb = ce_sum_block(eb, len);                                                            \
+            sb = ce_cat_sum(eb, len);                                                              \
             kb = (double)keq;                                                                      \
             if (mb > top) {                                                                        \
-                r = (r + ties) * ce_cat_exp_diff(top, mb) + sb;                                    \
+                r = ((r + rc) + ties) * ce_cat_exp_diff(top, mb) + sb;                             \
+                rc = 0.0;                                                                          \
                 ties = kb;                                                                         \
                 top = mb;                                                                          \
             } else if (mb == top) {                                                                \
-                r += sb;                                                                           \
+                ce_add_compensated(&r, &rc, sb);                                                   \
                 ties += kb;                                                                        \
             } else {                                                                               \
-                r += (sb + kb) * ce_cat_exp_diff(mb, top);                                         \
+                ce_add_compensated(&r, &rc, (sb + kb) * ce_cat_exp_diff(mb, top));                 \
             }                                                                                      \
         }                                                                                          \
-        *rest = r + (ties - 1.0);                                                                  \
+        *rest = (r + rc) + (ties - 1.0);                                                           \
         return top;                                                                                \
     }                                                                                              \
                                                                                                    \
@@ -301,7 +315,7 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                 ties += d == 0.0;                                                                  \
             }                                                                                      \
         }                                                                                          \
-        rest = ce_sum_block(eb, c) + (double)(ties - 1);                                           \
+        rest = ce_cat_sum(eb, c) + (double)(ties - 1);                                             \
         l1 = ce_log1p(rest);                                                                       \
         inv = 1.0 / (1.0 + rest);                                                                  \
         cwy = cw ? cw[y] : 1.0;                                                                    \
@@ -366,7 +380,7 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
         const double *cw = a->class_weight;                                                        \
         const double sm = a->label_smoothing, smc = sm / (double)c, keep = 1.0 - sm;               \
         const double sum_cw = a->sum_class_weight;                                                 \
-        double m[R], s[R], ties[R], sms[R], l1[R], inv[R], ey[R], ga[R], gsr[R];                   \
+        double m[R], s[R], sc[R], ties[R], sms[R], l1[R], inv[R], ey[R], ga[R], gsr[R];            \
         int64_t top[R], bad[R];                                                                    \
         ptrdiff_t j, r;                                                                            \
         for (r = 0; r < nr; ++r)                                                                   \
@@ -378,7 +392,7 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
         for (r = 0; r < R; ++r) {                                                                  \
             m[r] = -INFINITY;                                                                      \
             top[r] = bad[r] = 0;                                                                   \
-            s[r] = ties[r] = sms[r] = 0.0;                                                         \
+            s[r] = sc[r] = ties[r] = sms[r] = 0.0;                                                 \
         }                                                                                          \
         for (j = 0; j < c; ++j)                                                                    \
             for (r = 0; r < R; ++r) { /* the first maximum and its class; NaNs flagged */         \
@@ -393,14 +407,17 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                 double dl;                                                                         \
                 const double v = buf[j * R + r], d = ce_cat_diff(v, m[r], &dl);                    \
                 const double e = d < 0.0 ? ce_cat_exp2(d, dl) : 0.0;                               \
+                const double t = s[r] + e; /* compensated (two-sum): up to 32 terms */             \
+                const double bt = t - s[r];                                                        \
+                sc[r] += (s[r] - (t - bt)) + (e - bt);                                             \
                 buf[j * R + r] = e;                                                                \
-                s[r] += e;                                                                         \
+                s[r] = t;                                                                          \
                 ties[r] += d == 0.0 ? 1.0 : 0.0;                                                   \
                 sms[r] += cj == 0.0 ? 0.0 : cj * (m[r] - v);                                       \
             }                                                                                      \
         }                                                                                          \
         for (r = 0; r < R; ++r) {                                                                  \
-            const double rest = s[r] + (ties[r] - 1.0);                                            \
+            const double rest = (s[r] + sc[r]) + (ties[r] - 1.0);                                  \
             s[r] = rest;                                                                           \
             l1[r] = ce_log1p(rest);                                                                \
             inv[r] = 1.0 / (1.0 + rest);                                                           \

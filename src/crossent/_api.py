@@ -598,6 +598,8 @@ def _labels(yt0: np.ndarray, n: int, c: int, ignore_index: int | None) -> np.nda
         i = int(np.argmax(yt0))
         raise ValueError(f"y_true must hold labels in [0, {c}); y_true[{i}] = {yt0[i]}")
     labels = np.ascontiguousarray(yt0, dtype=np.int64)
+    if ignore_index is None and (not n or (labels.min() >= 0 and labels.max() < c)):
+        return labels  # the common case, in two reductions without temporaries
     ok = (labels >= 0) & (labels < c)
     if ignore_index is not None:
         ok |= labels == ignore_index
@@ -714,16 +716,19 @@ def make_categorical_functions(
         scale, denom = 1.0, 1.0
         if reduction == "mean":
             # the denominator is known before the pass, so the gradient is scaled in it, once
-            row_w = np.ones(n) if sw is None else sw
-            if labels is not None:
-                if cw is not None:
-                    row_w = row_w * cw[np.where(labels == ignore, 0, labels)
-                                       if ignore is not None else labels]
-                if ignore is not None:
-                    row_w = np.where(labels == ignore, 0.0, row_w)
-            if policy == _OMIT and n:
-                row_w = np.where(np.isnan(yp).any(axis=1), 0.0, row_w)
-            denom = float(np.sum(row_w))
+            if sw is None and cw is None and ignore is None and policy != _OMIT:
+                denom = float(n)  # n rows of weight 1, without a pass over them
+            else:
+                row_w = np.ones(n) if sw is None else sw
+                if labels is not None:
+                    if cw is not None:
+                        row_w = row_w * cw[np.where(labels == ignore, 0, labels)
+                                           if ignore is not None else labels]
+                    if ignore is not None:
+                        row_w = np.where(labels == ignore, 0.0, row_w)
+                if policy == _OMIT and n:
+                    row_w = np.where(np.isnan(yp).any(axis=1), 0.0, row_w)
+                denom = float(np.sum(row_w))
             if not denom > 0:
                 raise ValueError(
                     "reduction='mean' needs a positive total weight; got 0 (every row is "
