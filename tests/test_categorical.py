@@ -401,3 +401,29 @@ def test_kernel_guards_labels_it_is_given():
         with pytest.raises(ValueError, match="labels"):
             _core.categorical(1, x, labels, None, None, None, None, 0.0, 0.0, 0.0, 1.0, 0,
                               np.empty_like(x), None, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_language_model_vocabulary(api, dtype):
+    """C = 256,000 + 7 (blocks of 512 joined online, a tail): ordinary rows against torch, and a
+    confident row's tiny loss against an exact sum (float32-valued inputs: x - max is exact in
+    double, math.fsum adds the exponentials exactly, so only exp and log1p round)."""
+    import math
+
+    c = 256_007
+    rng = np.random.default_rng(256)
+    # float32 values in either dtype, so that x - max is exact in double for the oracle
+    x = (rng.standard_normal((3, c)) * 3).astype(np.float32)
+    x[2, 100_000] = x[2].max() + np.float32(30)  # confident and correct
+    x = x.astype(dtype)
+    y = np.array([5, c - 1, 100_000])
+    loss, grad = api.categorical_cross_entropy_with_grad(y, x, kind="logit", reduction="none")
+    want, want_grad = torch_ce(x[:2], y[:2], reduction="none")
+    tol = 1e-12 if dtype == np.float64 else 4e-7
+    np.testing.assert_allclose(loss[:2], want, rtol=tol)
+    np.testing.assert_allclose(grad[:2], want_grad, rtol=tol, atol=1e-12 * np.abs(want_grad).max())
+    row = x[2].astype(np.float64)
+    top = row[100_000]
+    rest = math.fsum(np.exp(np.delete(row, 100_000) - top).tolist())
+    assert loss[2] == pytest.approx(math.log1p(rest), rel=8 * np.finfo(dtype).eps)
+    assert grad[2, 100_000] == pytest.approx(-rest / (1 + rest), rel=8 * np.finfo(dtype).eps)
