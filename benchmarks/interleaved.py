@@ -2,6 +2,7 @@
 
     python benchmarks/interleaved.py [--rounds R] [--n N] [--kind logit]
     python benchmarks/interleaved.py [--rounds R] --categorical 100000x10 [--categorical ...]
+    python benchmarks/interleaved.py [--rounds R] --log-loss 1000000 [--log-loss ...]
 
 pytest-benchmark times each peer's rounds one after the other, so a machine whose speed drifts
 by tens of percent within minutes (a shared cloud host) can favour whichever peer ran in a fast
@@ -26,6 +27,12 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_bench_binary import _data, _make_call  # noqa: E402
 from test_bench_categorical import CAT_PEERS, cat_data, make_cat_call  # noqa: E402
+from test_bench_log_loss import (  # noqa: E402
+    CASES,
+    LOG_LOSS_PEERS,
+    log_loss_data,
+    make_log_loss_call,
+)
 
 PEERS = ["crossent", "crossent-2threads", "sklearn", "torch", "numba", "np.subtract"]
 
@@ -79,7 +86,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kind", default="logit")
     parser.add_argument("--categorical", action="append", metavar="NxC",
                         help="categorical shapes instead of binary sizes, e.g. 100000x10")
+    parser.add_argument("--log-loss", action="append", type=int, metavar="N",
+                        help="log_loss against scikit-learn's at these sizes")
     args = parser.parse_args(argv)
+    if args.log_loss:
+        print(f"log_loss float64, {args.rounds} interleaved rounds; cells: median time, "
+              "median within-round ratio")
+        print("| case | n | " + " | ".join(LOG_LOSS_PEERS) + " |")
+        print("|---|---:|" + "---:|" * len(LOG_LOSS_PEERS))
+        for n in args.log_loss:
+            for case in CASES:
+                y, p = log_loss_data(case, n)
+                calls = {peer: make_log_loss_call(peer, y, p) for peer in LOG_LOSS_PEERS}
+                res = _rounds(calls, max(1, 20_000 // n), args.rounds)
+                cells = [f"{res[peer][0] * 1e3:.3g} ms" + ("" if peer == "crossent" else
+                                                          f", {res[peer][1]:.1f}x")
+                         for peer in LOG_LOSS_PEERS]
+                print(f"| {case} | {n:,} | " + " | ".join(cells) + " |")
+        return 0
     if args.categorical:
         print(f"categorical logit float32, {args.rounds} interleaved rounds; cells: median "
               "time, median within-round ratio")

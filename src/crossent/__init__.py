@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import warnings
 
+from ._accumulator import LossAccumulator
 from ._api import make_categorical_functions, make_functions
+from ._log_loss import InvalidParameterError, make_log_loss
 from ._version import __version__
 
 __all__ = [
@@ -20,6 +22,9 @@ __all__ = [
     "binary_logistic_grad_hess",
     "categorical_cross_entropy",
     "categorical_cross_entropy_with_grad",
+    "InvalidParameterError",
+    "LossAccumulator",
+    "log_loss",
     "show_config",
 ]
 
@@ -75,6 +80,9 @@ else:
 _categorical = make_categorical_functions(_categorical_kernel, __name__)
 categorical_cross_entropy = _categorical["categorical_cross_entropy"]
 categorical_cross_entropy_with_grad = _categorical["categorical_cross_entropy_with_grad"]
+log_loss = make_log_loss(binary_cross_entropy, categorical_cross_entropy, __name__)
+_parts = {"binary": _functions["parts"], "categorical": _categorical["parts"]}  # for batches
+LossAccumulator.__module__ = __name__
 
 
 def show_config() -> None:

@@ -1,3 +1,4 @@
+from ._accumulator import LossAccumulator as LossAccumulator
 from ._functions import (
     binary_cross_entropy as binary_cross_entropy,
 )
@@ -13,8 +14,13 @@ from ._functions import (
 from ._functions import (
     categorical_cross_entropy_with_grad as categorical_cross_entropy_with_grad,
 )
+from ._functions import (
+    log_loss as log_loss,
+)
+from ._log_loss import InvalidParameterError as InvalidParameterError
 
 __version__: str
+
 backend: str
 
 def show_config() -> None: ...

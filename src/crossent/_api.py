@@ -337,7 +337,10 @@ def make_functions(
         n_threads: object,
         out: object,
         want_grad: bool,
+        parts: bool = False,
     ) -> Any:
+        """The value (and gradient); with ``parts``, the pair (weighted loss sum, total weight)
+        that "mean" divides, for combining calls over chunks."""
         _choice("kind", kind, KINDS)
         _choice("reduction", reduction, REDUCTIONS)
         _choice("nan_policy", nan_policy, NAN_POLICIES)
@@ -364,12 +367,12 @@ def make_functions(
                 inputs = _read_arrays("y_pred", yp0, yp, yt0, yt, sample_weight, sw,
                                       pos_weight, pw)
                 grad = _check_out("out", out, yp.shape, dtype, inputs)
-        if policy == _OMIT and reduction == "mean" and yp.size:
+        if policy == _OMIT and (reduction == "mean" or parts) and yp.size:
             # the denominator excludes the NaNs: known before the pass, so the gradient is
             # scaled once, in the pass
             kept = ~np.isnan(yp.reshape(n, k))
             total = float(np.count_nonzero(kept)) if sw is None else float(sw @ kept.sum(axis=1))
-            if total == 0 and n * k:
+            if total == 0 and n * k and not parts:
                 raise ValueError("reduction='mean' needs a positive total weight; every "
                                  "element with weight is NaN and omitted")
         if reduction == "mean":
@@ -387,6 +390,8 @@ def make_functions(
             loss_sum = status[0]
         else:
             loss_sum = 0.0
+        if parts:
+            return loss_sum, total
         if reduction == "none":
             value: Any = loss
         elif reduction == "sum":
@@ -563,6 +568,13 @@ def make_functions(
             _raise_for_status(status, _LOGIT, 0, yt, yp, "logits")
         return grad, hess
 
+    def binary_parts(y_true: object, y_pred: object, sample_weight: object = None,
+                     *, kind: str = "probability", pos_weight: object = None,
+                     label_smoothing: float = 0.0, eps: float | None = None,
+                     nan_policy: str = "propagate", n_threads: int = 1) -> tuple[float, float]:
+        return _binary(y_true, y_pred, kind, sample_weight, pos_weight,  # type: ignore[no-any-return]
+                       label_smoothing, "sum", eps, nan_policy, n_threads, None, False, True)
+
     functions: dict[str, Callable[..., Any]] = {
         "binary_cross_entropy": binary_cross_entropy,
         "binary_cross_entropy_with_grad": binary_cross_entropy_with_grad,
@@ -571,6 +583,7 @@ def make_functions(
     for name, f in functions.items():
         f.__module__ = module
         f.__qualname__ = name
+    functions["parts"] = binary_parts
     return functions
 
 
@@ -636,7 +649,9 @@ def make_categorical_functions(
         y_true: object, y_pred: object, kind: object, sample_weight: object,
         class_weight: object, ignore_index: object, label_smoothing: object, reduction: object,
         eps: object, nan_policy: object, n_threads: object, out: object, want_grad: bool,
+        parts: bool = False,
     ) -> Any:
+        """The value (and gradient); with ``parts``, (weighted loss sum, total weight)."""
         _choice("kind", kind, KINDS)
         _choice("reduction", reduction, REDUCTIONS)
         _choice("nan_policy", nan_policy, NAN_POLICIES)
@@ -714,7 +729,7 @@ def make_categorical_functions(
                 grad = _check_out("out", out, yp.shape, dtype, inputs)
         loss = np.empty(n, dtype) if reduction == "none" else None
         scale, denom = 1.0, 1.0
-        if reduction == "mean":
+        if reduction == "mean" or parts:
             # the denominator is known before the pass, so the gradient is scaled in it, once
             if sw is None and cw is None and ignore is None and policy != _OMIT:
                 denom = float(n)  # n rows of weight 1, without a pass over them
@@ -729,6 +744,7 @@ def make_categorical_functions(
                 if policy == _OMIT and n:
                     row_w = np.where(np.isnan(yp).any(axis=1), 0.0, row_w)
                 denom = float(np.sum(row_w))
+        if reduction == "mean":
             if not denom > 0:
                 raise ValueError(
                     "reduction='mean' needs a positive total weight; got 0 (every row is "
@@ -741,6 +757,8 @@ def make_categorical_functions(
                                hi, scale, policy, grad, loss, threads)
         if nan_at >= 0 and policy == _RAISE:
             raise ValueError(f"y_pred{_index(nan_at, yp.shape)} is NaN (nan_policy='raise')")
+        if parts:
+            return total, denom
         if reduction == "mean":
             value: Any = total / denom
         else:
@@ -846,6 +864,15 @@ def make_categorical_functions(
                             ignore_index, label_smoothing, reduction, eps, nan_policy, n_threads,
                             out, True)
 
+    def categorical_parts(y_true: object, y_pred: object, sample_weight: object = None,
+                          *, kind: str = "probability", class_weight: object = None,
+                          ignore_index: int | None = None, label_smoothing: float = 0.0,
+                          eps: float | None = None, nan_policy: str = "propagate",
+                          n_threads: int = 1) -> tuple[float, float]:
+        return _categorical(y_true, y_pred, kind, sample_weight,  # type: ignore[no-any-return]
+                            class_weight, ignore_index, label_smoothing, "sum", eps, nan_policy,
+                            n_threads, None, False, True)
+
     functions: dict[str, Callable[..., Any]] = {
         "categorical_cross_entropy": categorical_cross_entropy,
         "categorical_cross_entropy_with_grad": categorical_cross_entropy_with_grad,
@@ -853,4 +880,5 @@ def make_categorical_functions(
     for name, f in functions.items():
         f.__module__ = module
         f.__qualname__ = name
+    functions["parts"] = categorical_parts
     return functions

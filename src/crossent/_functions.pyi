@@ -75,3 +75,11 @@ def categorical_cross_entropy_with_grad(
     n_threads: int = 1,
     out: FloatArray | None = None,
 ) -> tuple[Any, FloatArray]: ...
+def log_loss(
+    y_true: ArrayLike,
+    y_proba: ArrayLike,
+    *,
+    normalize: bool = True,
+    sample_weight: ArrayLike | None = None,
+    labels: ArrayLike | None = None,
+) -> float: ...

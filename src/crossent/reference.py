@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._accumulator import LossAccumulator as _LossAccumulator
 from ._api import KINDS, NAN_POLICIES, make_categorical_functions, make_functions
+from ._log_loss import make_log_loss
 
 __all__ = [
     "binary_cross_entropy",
@@ -24,6 +26,8 @@ __all__ = [
     "binary_logistic_grad_hess",
     "categorical_cross_entropy",
     "categorical_cross_entropy_with_grad",
+    "log_loss",
+    "LossAccumulator",
     "binary_kernel",
     "categorical_kernel",
 ]
@@ -242,3 +246,11 @@ binary_logistic_grad_hess = _functions["binary_logistic_grad_hess"]
 _categorical = make_categorical_functions(categorical_kernel, __name__)
 categorical_cross_entropy = _categorical["categorical_cross_entropy"]
 categorical_cross_entropy_with_grad = _categorical["categorical_cross_entropy_with_grad"]
+log_loss = make_log_loss(binary_cross_entropy, categorical_cross_entropy, __name__)
+_parts = {"binary": _functions["parts"], "categorical": _categorical["parts"]}
+
+
+class LossAccumulator(_LossAccumulator):
+    """``crossent.LossAccumulator`` on this module's numpy functions."""
+
+    _module = __name__

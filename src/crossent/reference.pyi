@@ -2,6 +2,7 @@ from typing import Any
 
 import numpy as np
 
+from ._accumulator import LossAccumulator as LossAccumulator
 from ._functions import (
     binary_cross_entropy as binary_cross_entropy,
 )
@@ -16,6 +17,9 @@ from ._functions import (
 )
 from ._functions import (
     categorical_cross_entropy_with_grad as categorical_cross_entropy_with_grad,
+)
+from ._functions import (
+    log_loss as log_loss,
 )
 
 def binary_kernel(
