@@ -12,10 +12,12 @@
 #define CE_HAVE_FMA 1 /* the target has fused multiply-add */
 #include "binary_kernel.h"
 #include "categorical_kernel.h"
+#include "log_loss_kernel.h"
 
 CE_DEFINE_BINARY(avx512)
 CE_DEFINE_VECMATH_EVAL(avx512)
 CE_DEFINE_CATEGORICAL(avx512)
+CE_DEFINE_LOG_LOSS(avx512)
 
 #if defined(__clang__)
 #pragma clang attribute pop

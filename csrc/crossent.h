@@ -106,6 +106,35 @@ typedef struct {
 int ce_categorical_f32(int kind, const ce_categorical_args *args, ce_status *status);
 int ce_categorical_f64(int kind, const ce_categorical_args *args, ce_status *status);
 
+/* log_loss's pass over an (n, c) C-contiguous array of probabilities (c = 1: the probability
+ * of class 1 of two) and integer class codes. Serial; the sums are compensated and in a fixed
+ * order. When every value is in [0, 1] and every code in [0, max(c, 2)), loss_sum is the sum of
+ * w_i * -log(clip(p[i, y_i])) (for c = 1, -log of the clipped p or 1 - p), weight_sum the sum of
+ * the weights (n without them), n_bad_sum the rows (c >= 2) whose sum is farther than sum_tol
+ * from 1; otherwise loss_sum is meaningless and the counts say what is wrong. */
+typedef struct {
+    ptrdiff_t n;                 /* rows */
+    ptrdiff_t c;                 /* columns, >= 1 */
+    const void *y_pred;          /* (n, c) */
+    const long long *labels;     /* (n,) */
+    const double *sample_weight; /* (n,) finite (of any sign), or NULL for all ones */
+    double clip_lo;              /* clipping bounds of the probabilities */
+    double clip_hi;
+    double sum_tol;
+    unsigned char *seen;         /* (max(c, 2),) zeroed by the caller; 1 where a code occurs */
+} ce_log_loss_args;
+
+typedef struct {
+    double loss_sum;
+    double weight_sum;
+    ptrdiff_t n_bad_pred;  /* values outside [0, 1], NaN included */
+    ptrdiff_t n_bad_label; /* codes outside [0, max(c, 2)) */
+    ptrdiff_t n_bad_sum;   /* rows whose sum is not within sum_tol of 1 */
+} ce_log_loss_status;
+
+void ce_log_loss_f32(const ce_log_loss_args *args, ce_log_loss_status *status);
+void ce_log_loss_f64(const ce_log_loss_args *args, ce_log_loss_status *status);
+
 /* Short description of the build ("gcc 12.2.0"), for show_config(). */
 const char *ce_compiler(void);
 

@@ -35,6 +35,7 @@ typedef void (*ce_rows_fn)(int kind, int want, const ce_binary_args *a, ptrdiff_
 typedef void (*ce_vecmath_fn)(int func, int f32, const void *x, void *y, ptrdiff_t n);
 typedef void (*ce_cat_fn)(int kind, const ce_categorical_args *a, ptrdiff_t r0, ptrdiff_t r1,
                           ce_partial *out);
+typedef void (*ce_ll_fn)(const ce_log_loss_args *a, ce_log_loss_status *st);
 
 #define CE_DECLARE_TARGET(SUFFIX)                                                                \
     void ce_binary_rows_f32_##SUFFIX(int, int, const ce_binary_args *, ptrdiff_t, ptrdiff_t,    \
@@ -45,7 +46,9 @@ typedef void (*ce_cat_fn)(int kind, const ce_categorical_args *a, ptrdiff_t r0, 
     void ce_categorical_rows_f32_##SUFFIX(int, const ce_categorical_args *, ptrdiff_t,          \
                                           ptrdiff_t, ce_partial *);                              \
     void ce_categorical_rows_f64_##SUFFIX(int, const ce_categorical_args *, ptrdiff_t,          \
-                                          ptrdiff_t, ce_partial *);
+                                          ptrdiff_t, ce_partial *);                              \
+    void ce_log_loss_rows_f32_##SUFFIX(const ce_log_loss_args *, ce_log_loss_status *);          \
+    void ce_log_loss_rows_f64_##SUFFIX(const ce_log_loss_args *, ce_log_loss_status *);
 
 CE_DECLARE_TARGET(generic)
 #ifdef CE_X86
@@ -58,21 +61,26 @@ typedef struct {
     ce_rows_fn f32, f64;
     ce_vecmath_fn vecmath;
     ce_cat_fn cat_f32, cat_f64;
+    ce_ll_fn ll_f32, ll_f64;
 } ce_target;
 
 static const ce_target ce_targets[] = {
 #if defined(__aarch64__) || defined(_M_ARM64)
     {"neon", ce_binary_rows_f32_generic, ce_binary_rows_f64_generic, ce_vecmath_eval_generic,
-     ce_categorical_rows_f32_generic, ce_categorical_rows_f64_generic},
+     ce_categorical_rows_f32_generic, ce_categorical_rows_f64_generic,
+     ce_log_loss_rows_f32_generic, ce_log_loss_rows_f64_generic},
 #else
     {"generic", ce_binary_rows_f32_generic, ce_binary_rows_f64_generic, ce_vecmath_eval_generic,
-     ce_categorical_rows_f32_generic, ce_categorical_rows_f64_generic},
+     ce_categorical_rows_f32_generic, ce_categorical_rows_f64_generic,
+     ce_log_loss_rows_f32_generic, ce_log_loss_rows_f64_generic},
 #endif
 #ifdef CE_X86
     {"avx2", ce_binary_rows_f32_avx2, ce_binary_rows_f64_avx2, ce_vecmath_eval_avx2,
-     ce_categorical_rows_f32_avx2, ce_categorical_rows_f64_avx2},
+     ce_categorical_rows_f32_avx2, ce_categorical_rows_f64_avx2,
+     ce_log_loss_rows_f32_avx2, ce_log_loss_rows_f64_avx2},
     {"avx512", ce_binary_rows_f32_avx512, ce_binary_rows_f64_avx512, ce_vecmath_eval_avx512,
-     ce_categorical_rows_f32_avx512, ce_categorical_rows_f64_avx512},
+     ce_categorical_rows_f32_avx512, ce_categorical_rows_f64_avx512,
+     ce_log_loss_rows_f32_avx512, ce_log_loss_rows_f64_avx512},
 #endif
 };
 #define CE_N_TARGETS (sizeof ce_targets / sizeof ce_targets[0])
@@ -364,3 +372,13 @@ int ce_categorical_f64(int kind, const ce_categorical_args *args, ce_status *sta
     return ce_categorical(kind, 0, args, status);
 }
 
+
+void ce_log_loss_f32(const ce_log_loss_args *args, ce_log_loss_status *status)
+{
+    ce_active->ll_f32(args, status);
+}
+
+void ce_log_loss_f64(const ce_log_loss_args *args, ce_log_loss_status *status)
+{
+    ce_active->ll_f64(args, status);
+}

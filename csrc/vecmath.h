@@ -180,6 +180,15 @@ CE_VM double ce_log_impl(double x, int lp)
                                      : (x == 0.0 ? -INFINITY : (x == INFINITY ? INFINITY : NAN));
 }
 
+/* log x for a normal, finite x > 0 only (no selects for the other cases: a third of the cost of
+ * ce_log_impl). Callers guarantee the domain, e.g. by clipping to [eps, 1 - eps]. */
+CE_VM double ce_log_normal(double x)
+{
+    double e;
+    const double f = ce_split_log(x, &e);
+    return e * CE_LN2_HI + (ce_log1p_reduced(f, 0) + e * CE_LN2_LO);
+}
+
 CE_VM double ce_log1p_impl(double x, int lp)
 {
     /* near 0, 1 + x is already reduced: f = x exactly, no rounding of 1 + x at all */

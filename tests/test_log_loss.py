@@ -215,3 +215,151 @@ def test_does_not_change_its_inputs(api):
     api.log_loss(y, p, sample_weight=w)
     for a, b in zip(before, (y, p, w), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+# --- the one-pass fast path (crossent._log_loss._fast_sums and the backends' log_loss_pass) ---
+
+def _passes():
+    """log_loss_pass of each backend available here: numpy's, and the C kernel's."""
+    from crossent import reference
+
+    found = {"numpy": reference.log_loss_pass}
+    if crossent.backend != "numpy":
+        from crossent import _core
+
+        found["c"] = _core.log_loss_pass
+    return found
+
+
+PASSES = _passes()
+
+
+def _pass_by_hand(p, y, w, eps, tol):
+    """What log_loss_pass reports, written plainly with Python floats and math.log."""
+    import math
+
+    p = p.astype(np.float64)
+    c = 1 if p.ndim == 1 else p.shape[1]
+    n_classes = 2 if c == 1 else c
+    bad_pred = int(np.count_nonzero(~((p >= 0) & (p <= 1))))
+    bad_label = sum(1 for v in y.tolist() if not 0 <= v < n_classes)
+    seen = {v for v in y.tolist() if 0 <= v < n_classes}
+    if bad_pred or bad_label:
+        return None, None, bad_pred > 0, bad_label, None, seen
+    terms, bad_sum = [], 0
+    for i, yi in enumerate(y.tolist()):
+        if c == 1:
+            q = min(max(float(p[i]), eps), 1 - eps)
+            terms.append(-math.log(q) if yi == 1 else -math.log1p(-q))
+        else:
+            row = [float(v) for v in p[i]]
+            bad_sum += not abs(math.fsum(row) - 1.0) <= tol
+            terms.append(-math.log(min(max(row[yi], eps), 1 - eps)))
+    wts = [1.0] * len(terms) if w is None else w.tolist()
+    return (math.fsum(t * v for t, v in zip(terms, wts, strict=True)), math.fsum(wts),
+            False, 0, bad_sum, seen)
+
+
+@pytest.mark.parametrize("which", list(PASSES))
+@pytest.mark.parametrize("c", [1, 2, 3, 10, 700])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_log_loss_pass_against_a_plain_computation(which, c, weighted, dtype):
+    rng = np.random.default_rng(c)
+    n = 1000 if c < 700 else 300  # not a multiple of the kernel's block of rows
+    if c == 1:
+        p = (rng.random(n) ** 3).astype(dtype)  # many small probabilities
+        p[:4] = [0.0, 1.0, 1e-30, 0.5]  # clipped, and exactly a half
+        y = rng.integers(0, 2, n)
+    else:
+        p = _rows(rng, n, c, dtype)
+        p[: n // 10] *= 1.001  # some rows off by more than the tolerance
+        y = rng.integers(0, c, n)
+    w = rng.standard_normal(n) if weighted else None  # either sign
+    eps = float(np.finfo(dtype).eps)
+    tol = 1e-8 + float(np.sqrt(eps))
+    seen = np.zeros(max(c, 2), np.uint8)
+    loss, weight, bad_pred, bad_label, bad_sum = PASSES[which](
+        np.ascontiguousarray(p), y.astype(np.int64), w, eps, 1 - eps, tol, seen)
+    e_loss, e_weight, _, _, e_bad_sum, e_seen = _pass_by_hand(p, y, w, eps, tol)
+    assert (bad_pred, bad_label) == (0, 0)
+    assert bad_sum == e_bad_sum and (c == 1 or bad_sum > 0)
+    assert set(np.flatnonzero(seen).tolist()) == e_seen
+    assert weight == pytest.approx(e_weight, rel=1e-14, abs=1e-12)
+    assert loss == pytest.approx(e_loss, rel=1e-12, abs=1e-9)
+
+
+@pytest.mark.parametrize("which", list(PASSES))
+@pytest.mark.parametrize("c", [1, 4])
+def test_log_loss_pass_counts_what_it_cannot_handle(which, c, dtype):
+    rng = np.random.default_rng(7)
+    n = 600
+    p = (rng.random(n) if c == 1 else _rows(rng, n, c)).astype(dtype)
+    y = rng.integers(0, max(c, 2), n)
+    flat = p.reshape(-1)
+    flat[[5, 400]] = [np.nan, 1.5]
+    flat[-1] = -0.25
+    y[[3, 599]] = [-1, max(c, 2)]
+    seen = np.zeros(max(c, 2), np.uint8)
+    _, _, bad_pred, bad_label, _ = PASSES[which](
+        np.ascontiguousarray(p), y.astype(np.int64), None, 1e-7, 1 - 1e-7, 1e-4, seen)
+    assert bad_pred > 0
+    assert bad_label == 2
+
+
+def _fast(api, y, p, sw=None):
+    from crossent import _log_loss
+
+    which = "numpy" if api.__name__ == "crossent.reference" or crossent.backend == "numpy" \
+        else "c"
+    return _log_loss._fast_sums(PASSES[which], y, p, sw)
+
+
+def test_the_usual_calls_take_one_pass(api):
+    rng = np.random.default_rng(2)
+    n = 300
+    p1 = rng.random(n)
+    p3 = _rows(rng, n, 3)
+    y2, y3 = rng.integers(0, 2, n), rng.integers(0, 3, n)
+    for y, p in [(y2, p1), (y2 == 1, p1), (y2.astype(np.uint8), p1), (y2[:, None], p1),
+                 (y2, p1[:, None]), (y2, p1.astype(np.float32)), (y3, p3),
+                 (y3.astype(np.int16), p3.astype(np.float32)), (y3, np.asfortranarray(p3)),
+                 (y3, p3.astype(">f8"))]:
+        assert _fast(api, y, p) is not None, (y.dtype, p.dtype, p.shape)
+    assert _fast(api, y3, p3, rng.random(n)) is not None
+    # everything else goes the general way, which owns the checks and the messages
+    for y, p, sw in [(np.array(["a", "b"])[y2], p1, None), (y2 + 3, p1, None),
+                     (y2.astype(float), p1, None), (y2, p1.astype(np.float16), None),
+                     (y3, p3 * 2, None), (np.minimum(y3, 1), p3, None),
+                     (list(y2), p1, None), (y2, list(p1), None), (y2, p1, np.full(n, np.nan)),
+                     (y2.astype(np.uint64), p1, None)]:
+        assert _fast(api, y, p, sw) is None
+
+
+@pytest.mark.parametrize("case", list(ERRORS))
+def test_rejects_arrays_as_it_rejects_lists(api, case):
+    # the same error cases as numpy arrays, which reach the one-pass path first
+    y, p, kwargs = ERRORS[case]
+    try:
+        y, p = np.asarray(y), np.asarray(p)
+    except ValueError:
+        pytest.skip("ragged: not an array")
+    theirs, _ = _outcome(sk_log_loss, y, p, **kwargs)
+    if not isinstance(theirs, Exception):  # ["a", 1] as an array is two strings: valid
+        _agree(api, y, p, **kwargs)
+        return
+    ours, _ = _outcome(api.log_loss, y, p, **kwargs)
+    assert isinstance(ours, Exception), f"crossent returned {ours!r}"
+    for base in (ValueError, TypeError, ZeroDivisionError):
+        if isinstance(theirs, base):
+            assert isinstance(ours, base), (ours, theirs)
+
+
+def test_one_pass_warns_for_rows_not_summing_to_one(api):
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 3, 500)
+    p = _rows(rng, 500, 3)
+    p[17] *= 1.01
+    assert _fast(api, y, p)[2] == 1
+    _agree(api, y, p)
+    with pytest.warns(UserWarning, match="do not sum to one"):
+        api.log_loss(y, p)

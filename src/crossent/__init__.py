@@ -75,12 +75,15 @@ binary_logistic_grad_hess = _functions["binary_logistic_grad_hess"]
 
 if backend == "numpy":
     from .reference import categorical_kernel as _categorical_kernel
+    from .reference import log_loss_pass as _log_loss_pass
 else:
     from ._core import categorical as _categorical_kernel  # type: ignore[no-redef]
+    from ._core import log_loss_pass as _log_loss_pass  # type: ignore[no-redef]
 _categorical = make_categorical_functions(_categorical_kernel, __name__)
 categorical_cross_entropy = _categorical["categorical_cross_entropy"]
 categorical_cross_entropy_with_grad = _categorical["categorical_cross_entropy_with_grad"]
-log_loss = make_log_loss(binary_cross_entropy, categorical_cross_entropy, __name__)
+log_loss = make_log_loss(binary_cross_entropy, categorical_cross_entropy, __name__,
+                         _log_loss_pass)
 _parts = {"binary": _functions["parts"], "categorical": _categorical["parts"]}  # for batches
 LossAccumulator.__module__ = __name__
 

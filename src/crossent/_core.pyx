@@ -57,6 +57,26 @@ cdef extern from "crossent.h" nogil:
 
     int ce_categorical_f32(int kind, const ce_categorical_args *args, ce_status *status)
     int ce_categorical_f64(int kind, const ce_categorical_args *args, ce_status *status)
+    ctypedef struct ce_log_loss_args:
+        ptrdiff_t n
+        ptrdiff_t c
+        const void *y_pred
+        const long long *labels
+        const double *sample_weight
+        double clip_lo
+        double clip_hi
+        double sum_tol
+        unsigned char *seen
+
+    ctypedef struct ce_log_loss_status:
+        double loss_sum
+        double weight_sum
+        ptrdiff_t n_bad_pred
+        ptrdiff_t n_bad_label
+        ptrdiff_t n_bad_sum
+
+    void ce_log_loss_f32(const ce_log_loss_args *args, ce_log_loss_status *status)
+    void ce_log_loss_f64(const ce_log_loss_args *args, ce_log_loss_status *status)
     int ce_binary_f32(int kind, const ce_binary_args *args, ce_status *status)
     int ce_binary_f64(int kind, const ce_binary_args *args, ce_status *status)
     const char *ce_compiler()
@@ -229,6 +249,47 @@ def categorical(int kind, y_pred, labels, targets, sample_weight, class_weight, 
         raise ValueError(f"labels must be in [0, {c}) or ignore_index; got "
                          f"{int(st.bad_label_value)} at row {st.bad_label}")
     return st.loss_sum, st.nan_pred
+
+
+def log_loss_pass(y_pred, labels, sample_weight, double clip_lo, double clip_hi,
+                  double sum_tol, seen):
+    """log_loss's pass (csrc/crossent.h, ce_log_loss_args): returns (loss_sum, weight_sum,
+    n_bad_pred, n_bad_label, n_bad_sum) and marks the codes that occur in seen.
+
+    y_pred is a C-contiguous native float32/float64 array of shape (n,) or (n, c), labels int64
+    (n,), sample_weight float64 (n,) or None, seen a zeroed uint8 array of max(c, 2) entries.
+    """
+    cdef ce_log_loss_args a
+    cdef ce_log_loss_status st
+    cdef int typenum = cnp.PyArray_TYPE(<cnp.ndarray>y_pred) if cnp.PyArray_Check(y_pred) else -1
+    cdef int ndim
+    cdef ptrdiff_t n, c
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise TypeError("y_pred: internal error, float32 or float64 array expected")
+    ndim = cnp.PyArray_NDIM(<cnp.ndarray>y_pred)
+    if ndim != 1 and ndim != 2:
+        raise ValueError("internal error: y_pred must be 1-D or 2-D")
+    n = cnp.PyArray_DIM(<cnp.ndarray>y_pred, 0)
+    c = 1 if ndim == 1 else cnp.PyArray_DIM(<cnp.ndarray>y_pred, 1)
+    if n < 1 or c < 1:
+        raise ValueError("internal error: y_pred must not be empty")
+    a.n = n
+    a.c = c
+    a.y_pred = _data(y_pred, typenum, n * c, False, "y_pred")
+    a.labels = <const long long *>_data(labels, cnp.NPY_INT64, n, False, "labels")
+    a.sample_weight = <const double *>(
+        NULL if sample_weight is None
+        else _data(sample_weight, cnp.NPY_FLOAT64, n, False, "sample_weight"))
+    a.clip_lo = clip_lo
+    a.clip_hi = clip_hi
+    a.sum_tol = sum_tol
+    a.seen = <unsigned char *>_data(seen, cnp.NPY_UINT8, c if c > 1 else 2, True, "seen")
+    with nogil:
+        if typenum == cnp.NPY_FLOAT32:
+            ce_log_loss_f32(&a, &st)
+        else:
+            ce_log_loss_f64(&a, &st)
+    return st.loss_sum, st.weight_sum, st.n_bad_pred, st.n_bad_label, st.n_bad_sum
 
 
 # The fast path: the common call (no weights, default options), checked in C without any

@@ -24,9 +24,14 @@ class InvalidParameterError(ValueError, TypeError):
     """A parameter of the wrong type: both a ValueError and a TypeError, as in scikit-learn."""
 
 
+def _zero_d(x: object) -> bool:
+    """A 0-d array: a scalar in an array, which scikit-learn rejects as a type error."""
+    return isinstance(x, np.ndarray) and x.ndim == 0
+
+
 def _proba(y_proba: object) -> np.ndarray:
     """y_proba as a float array of 1 or 2 dimensions, finite, in [0, 1]."""
-    if y_proba is None or np.isscalar(y_proba):
+    if y_proba is None or np.isscalar(y_proba) or _zero_d(y_proba):
         raise InvalidParameterError(
             f"y_proba must be an array-like of probabilities; got {y_proba!r}")
     try:
@@ -63,7 +68,7 @@ def _proba(y_proba: object) -> np.ndarray:
 
 
 def _y_true(y_true: object) -> np.ndarray:
-    if y_true is None or np.isscalar(y_true):
+    if y_true is None or np.isscalar(y_true) or _zero_d(y_true):
         raise InvalidParameterError(f"y_true must be an array-like of labels; got {y_true!r}")
     y = np.asarray(y_true)
     if y.dtype.kind in "US" and not isinstance(y_true, np.ndarray):
@@ -170,10 +175,49 @@ def _multiclass_codes(y: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarra
     return classes, _indices(y, classes, False) if classes.size > 1 else np.zeros(0, np.int64)
 
 
+def _fast_sums(
+    pass_: Callable[..., Any], y_true: object, y_proba: object, sample_weight: object
+) -> tuple[float, float, int] | None:
+    """(weighted loss sum, weight sum, rows not summing to one) from one pass, for the usual
+    call: integer (or bool) labels 0 .. C-1 that all occur, float32/float64 probabilities of
+    shape (n, C) or (n,) in [0, 1], and valid weights. None for anything else, which the
+    general path then handles, with its checks in scikit-learn's order and its messages."""
+    if not (isinstance(y_proba, np.ndarray) and isinstance(y_true, np.ndarray)):
+        return None
+    p, y = y_proba, y_true
+    if p.dtype.kind != "f" or p.dtype.itemsize not in (4, 8) or p.ndim not in (1, 2) \
+            or p.size == 0:
+        return None
+    if not (y.dtype.kind in "bi" or (y.dtype.kind == "u" and y.dtype.itemsize < 8)) \
+            or y.shape not in ((p.shape[0],), (p.shape[0], 1)):
+        return None
+    if p.ndim == 2 and p.shape[1] == 1:
+        p = p.reshape(-1)
+    try:
+        sw = _sample_weight(sample_weight, p.shape[0], [p.shape[0], y.shape[0]])
+    except (ValueError, TypeError):
+        return None
+    p = np.ascontiguousarray(p)
+    if not p.dtype.isnative:
+        p = p.astype(p.dtype.newbyteorder("="))
+    codes = np.ascontiguousarray(y.reshape(-1), dtype=np.int64)
+    eps = float(np.finfo(p.dtype).eps)
+    seen = np.zeros(2 if p.ndim == 1 else p.shape[1], np.uint8)
+    loss, weight, bad_pred, bad_label, bad_sum = pass_(
+        p, codes, sw, eps, 1.0 - eps, 1e-8 + math.sqrt(eps), seen)
+    if bad_pred or bad_label or not seen.all():
+        return None
+    return loss, weight, bad_sum
+
+
 def make_log_loss(
-    binary: Callable[..., Any], categorical: Callable[..., Any], module: str
+    binary: Callable[..., Any],
+    categorical: Callable[..., Any],
+    module: str,
+    pass_: Callable[..., Any] | None = None,
 ) -> Callable[..., float]:
-    """``log_loss`` on ``binary`` and ``categorical`` (crossent's or crossent.reference's)."""
+    """``log_loss`` on ``binary`` and ``categorical`` (crossent's or crossent.reference's), with
+    ``pass_`` (their ``log_loss_pass``) for the usual call in one read of the data."""
 
     def log_loss(
         y_true: object,
@@ -214,6 +258,18 @@ def make_log_loss(
         """
         if not isinstance(normalize, bool | np.bool_):
             raise InvalidParameterError(f"normalize must be a bool; got {normalize!r}")
+        fast = None if labels is not None or pass_ is None else _fast_sums(
+            pass_, y_true, y_proba, sample_weight)
+        if fast is not None:
+            total, weight, bad_sum = fast
+            if bad_sum:
+                warnings.warn("The y_proba values do not sum to one. Make sure to pass "
+                              "probabilities.", UserWarning, stacklevel=2)
+            if not normalize:
+                return total
+            if weight == 0:
+                raise ZeroDivisionError("sample_weight sums to zero, so the mean is undefined")
+            return total / weight
         p = _proba(y_proba)
         y = _y_true(y_true)
         n = p.shape[0]

@@ -239,6 +239,38 @@ def categorical_kernel(
         return float(np.sum(weighted)), nan_pred
 
 
+def log_loss_pass(
+    y_pred: np.ndarray,
+    labels: np.ndarray,
+    sample_weight: np.ndarray | None,
+    clip_lo: float,
+    clip_hi: float,
+    sum_tol: float,
+    seen: np.ndarray,
+) -> tuple[float, float, int, int, int]:
+    """log_loss's pass, as ``crossent._core.log_loss_pass``: (loss_sum, weight_sum, n_bad_pred,
+    n_bad_label, n_bad_sum), with seen[code] set to 1 for the codes that occur."""
+    x = y_pred.astype(np.float64)
+    c = 1 if x.ndim == 1 else x.shape[1]
+    n_classes = 2 if c == 1 else c
+    bad_pred = int(np.count_nonzero(~((x >= 0) & (x <= 1))))
+    ok = (labels >= 0) & (labels < n_classes)
+    seen[labels[ok]] = 1
+    bad_label = int(labels.size - np.count_nonzero(ok))
+    if bad_pred or bad_label:
+        return float("nan"), float("nan"), bad_pred, bad_label, 0
+    if c == 1:
+        q = np.clip(x, clip_lo, clip_hi)
+        row = np.where(labels == 1, -np.log(q), -np.log1p(-q))
+        bad_sum = 0
+    else:
+        bad_sum = int(np.count_nonzero(~(np.abs(x.sum(axis=1) - 1.0) <= sum_tol)))
+        row = -np.log(np.clip(x[np.arange(x.shape[0]), labels], clip_lo, clip_hi))
+    if sample_weight is None:
+        return float(np.sum(row)), float(row.size), 0, 0, bad_sum
+    return float(row @ sample_weight), float(np.sum(sample_weight)), 0, 0, bad_sum
+
+
 _functions = make_functions(binary_kernel, __name__)
 binary_cross_entropy = _functions["binary_cross_entropy"]
 binary_cross_entropy_with_grad = _functions["binary_cross_entropy_with_grad"]
@@ -246,7 +278,7 @@ binary_logistic_grad_hess = _functions["binary_logistic_grad_hess"]
 _categorical = make_categorical_functions(categorical_kernel, __name__)
 categorical_cross_entropy = _categorical["categorical_cross_entropy"]
 categorical_cross_entropy_with_grad = _categorical["categorical_cross_entropy_with_grad"]
-log_loss = make_log_loss(binary_cross_entropy, categorical_cross_entropy, __name__)
+log_loss = make_log_loss(binary_cross_entropy, categorical_cross_entropy, __name__, log_loss_pass)
 _parts = {"binary": _functions["parts"], "categorical": _categorical["parts"]}
 
 

@@ -57,3 +57,12 @@ def categorical_kernel(
     loss: np.ndarray[Any, Any] | None,
     n_threads: int = 1,
 ) -> tuple[float, int]: ...
+def log_loss_pass(
+    y_pred: np.ndarray[Any, Any],
+    labels: np.ndarray[Any, Any],
+    sample_weight: np.ndarray[Any, Any] | None,
+    clip_lo: float,
+    clip_hi: float,
+    sum_tol: float,
+    seen: np.ndarray[Any, Any],
+) -> tuple[float, float, int, int, int]: ...
