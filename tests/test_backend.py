@@ -1,7 +1,13 @@
 """Backend selection, the fallback warning, show_config, the CLI and the docstring examples."""
 
 import doctest
+import importlib.machinery
+import importlib.metadata
+import importlib.util
+import math
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -35,6 +41,11 @@ def test_bad_backend_request_is_an_error():
     assert r.returncode != 0 and "CROSSENT_BACKEND must be" in r.stderr
 
 
+def _has_extension_file():
+    return importlib.machinery.PathFinder.find_spec("crossent._core", crossent.__path__) is not None
+
+
+@pytest.mark.skipif(not _has_extension_file(), reason="a pure-Python install: no extension")
 def test_missing_extension_warns_once_and_falls_back():
     code = (
         "import sys, warnings\n"
@@ -52,6 +63,28 @@ def test_missing_extension_warns_once_and_falls_back():
     assert lines[0] == "numpy 1 RuntimeWarning"
     assert "compiled extension could not be imported" in lines[1]
     assert abs(float(lines[2]) - 0.16425203348601802) < 1e-15
+
+
+def test_pure_python_install_is_quiet(tmp_path):
+    # the package's Python files alone, as CROSSENT_NO_EXTENSION=1 installs them: numpy, and no
+    # warning (an error here); CROSSENT_BACKEND=c is then an ImportError
+    pkg = tmp_path / "crossent"
+    pkg.mkdir()
+    for name in os.listdir(crossent.__path__[0]):
+        if name.endswith((".py", ".pyi", ".typed")):
+            shutil.copy(os.path.join(crossent.__path__[0], name), pkg / name)
+    code = "import crossent; print(crossent.backend, crossent.log_loss([0, 1], [0.25, 0.5]))"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "CROSSENT_BACKEND": ""}
+    r = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True,
+                       text=True, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    backend, value = r.stdout.split()
+    assert backend == "numpy"
+    assert abs(float(value) - (-(math.log(0.75) + math.log(0.5)) / 2)) < 1e-15
+    env["CROSSENT_BACKEND"] = "c"
+    r = subprocess.run([sys.executable, "-c", "import crossent"], capture_output=True, text=True,
+                       env=env, cwd=tmp_path)
+    assert r.returncode != 0 and "ImportError" in r.stderr
 
 
 def test_missing_extension_with_c_requested_raises():
@@ -106,5 +139,15 @@ def test_readme_examples():
     assert blocks
     parser, runner = doctest.DocTestParser(), doctest.DocTestRunner()
     for i, block in enumerate(blocks):
+        # a block using an optional library runs only where it is installed
+        imported = re.findall(r"^>>> (?:import|from) (\w+)", block, flags=re.M)
+        if any(importlib.util.find_spec(name) is None for name in imported):
+            continue
         runner.run(parser.get_doctest(block, {}, f"README[{i}]", readme, 0))
     assert runner.failures == 0 and runner.tries >= 3
+
+
+def test_one_version():
+    # the installed metadata reads the version from crossent/_version.py, its one source
+    assert importlib.metadata.version("crossent") == crossent.__version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?(?:\.dev\d+)?", crossent.__version__)

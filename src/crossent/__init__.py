@@ -6,6 +6,7 @@ The functions run in a C kernel when the compiled extension is available, otherw
 
 from __future__ import annotations
 
+import importlib.machinery
 import os
 import warnings
 
@@ -42,6 +43,12 @@ def _select_backend() -> tuple[str, object]:
         except ImportError as exc:
             if requested == "c":
                 raise
+            # a pure-Python install (CROSSENT_NO_EXTENSION=1) has no extension to miss: quietly
+            # numpy; a built extension that fails to import is worth a warning
+            if importlib.machinery.PathFinder.find_spec("crossent._core", __path__) is None:
+                from .reference import binary_kernel
+
+                return "numpy", binary_kernel
             warnings.warn(
                 f"crossent: the compiled extension could not be imported ({exc}); "
                 "using the much slower numpy implementation. Reinstall crossent from a wheel "

@@ -45,7 +45,7 @@ def _with_neighbours(values: np.ndarray, dtype: np.dtype, steps: int = 2) -> np.
     return np.concatenate(out)
 
 
-def _clean(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+def _clean(values: Any, dtype: np.dtype) -> np.ndarray:
     with np.errstate(over="ignore"):
         v = np.asarray(values, dtype=np.float64).astype(dtype)
     return np.unique(v[np.isfinite(v)])

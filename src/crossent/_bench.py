@@ -70,7 +70,7 @@ def _peers(x: np.ndarray, y: np.ndarray) -> dict[str, Callable[[], object]]:
             t = tx.requires_grad_()
             t.grad = None
             loss = torch.nn.functional.binary_cross_entropy_with_logits(t, ty)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             return t.grad
 
         calls["torch"] = torch_call
@@ -200,7 +200,8 @@ def _peer_accuracy(dtype: Any) -> dict[str, dict[str, float]]:
             t = torch.from_numpy(x.copy()).requires_grad_()
             loss = torch.nn.functional.binary_cross_entropy_with_logits(
                 t, torch.full_like(t, label), reduction="none")
-            loss.sum().backward()
+            loss.sum().backward()  # type: ignore[no-untyped-call]
+            assert t.grad is not None
             computed["torch"].append((label, loss.detach().numpy(), t.grad.numpy()))
     for name, rows in computed.items():
         worst = {"loss": 0.0, "grad": 0.0}

@@ -17,7 +17,7 @@ def config_lines() -> list[str]:
         f"backend:    {crossent.backend}",
     ]
     if crossent.backend.startswith("c-"):
-        from . import _core
+        from . import _core  # type: ignore[attr-defined]
 
         lines += [
             f"compiler:   {_core.compiler}",

@@ -73,8 +73,8 @@ def _y_true(y_true: object) -> np.ndarray:
     y = np.asarray(y_true)
     if y.dtype.kind in "US" and not isinstance(y_true, np.ndarray):
         # a list such as ["a", 1] becomes strings in numpy; a mix of labels is an error
-        flat = y_true if y.ndim == 1 else list(np.asarray(y_true, dtype=object).ravel())
-        if any(not isinstance(v, str | bytes) for v in flat):  # type: ignore[union-attr]
+        flat = list(np.asarray(y_true, dtype=object).ravel())
+        if any(not isinstance(v, str | bytes) for v in flat):
             raise InvalidParameterError(
                 f"y_true mixes label types (string and number); got {y[:10]}")
     if y.ndim == 2 and y.shape[1] == 1:
@@ -340,6 +340,7 @@ def make_log_loss(
         else:
             value = categorical(codes if codes is not None else targets, p, **kw)
         if signed:
+            assert sw is not None
             row = np.asarray(value, dtype=np.float64)
             total = float(row @ sw)
             if not normalize:
