@@ -208,14 +208,19 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
         if (special[r])
             continue;
         /* transposed back as the gradient of a class neither the label nor at the maximum,
-         * then those few again */
+         * then those few again; g may be x itself, so the other classes at the maximum are
+         * first marked -1 in buf (whose exponentials are >= 0) */
+        if (tiesf[r] > 1.0f)
+            for (j = t + 1; j < c; ++j)
+                if (x[r * c + j] == m[r])
+                    buf[j * R + r] = -1.0f;
         for (j = 0; j < c; ++j)
             g[r * c + j] = (float)(ga[r] * (double)buf[j * R + r]);
         cwy = cw ? cw[y] : 1.0;
         gs = (a->sample_weight ? a->sample_weight[i0 + r] : 1.0) * a->grad_scale;
         if (tiesf[r] > 1.0f)
             for (j = t + 1; j < c; ++j)
-                if (x[r * c + j] == m[r])
+                if (buf[j * R + r] == -1.0f)
                     g[r * c + j] = (float)(gs * (cwy * inv[r] - (j == y ? cwy : 0.0)));
         if (y != t)
             g[r * c + y] = (float)(gs * (cwy * inv[r] * ey[r] - cwy));
@@ -333,8 +338,17 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
         if (!g)                                                                                    \
             return 1;                                                                              \
         {                                                                                          \
-            /* every class as if neither the label nor at the maximum, then those few again */    \
+            /* every class as if neither the label nor at the maximum, then those few again;      \
+             * g may be x itself, so where the maximum lies is read first: the first class at it  \
+             * is top, the others are marked -1 in eb (whose exponentials are >= 0) */            \
             const double ga = gs * (big_a * inv), gb = gs * smc;                                   \
+            int y_at_max;                                                                          \
+            while ((double)x[top] != m)                                                            \
+                ++top;                                                                             \
+            y_at_max = (double)x[y] == m;                                                          \
+            for (j = top + 1; ties > 1 && j < c; ++j)                                              \
+                if ((double)x[j] == m)                                                             \
+                    eb[j] = -1.0;                                                                  \
             if (gb == 0.0)                                                                         \
                 for (j = 0; j < c; ++j)                                                            \
                     g[j] = (T)(ga * eb[j]);                                                        \
@@ -344,13 +358,11 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
             else                                                                                   \
                 for (j = 0; j < c; ++j)                                                            \
                     g[j] = (T)(ga * eb[j] - gb * cw[j]);                                           \
-            while ((double)x[top] != m) /* the first class at the maximum */                       \
-                ++top;                                                                             \
             for (j = top + 1; ties > 1 && j < c; ++j) /* the other classes at the maximum */      \
-                if ((double)x[j] == m)                                                             \
+                if (eb[j] == -1.0)                                                                 \
                     g[j] = (T)(gs * (big_a * inv - (cw ? cw[j] : 1.0) * ((j == y ? keep : 0.0) + smc))); \
             if (y != top) {                                                                        \
-                const double ey = (double)x[y] == m ? 1.0 : eb[y];                                 \
+                const double ey = y_at_max ? 1.0 : eb[y];                                          \
                 g[y] = (T)(gs * (big_a * inv * ey - cwy * (keep + smc)));                          \
             }                                                                                      \
             {   /* at the maximum, A p - a; when p > 1/2 as (A - a) - A (1 - p), with              \
@@ -473,8 +485,8 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                                        big_a * (s[r] * inv[r])                                     \
                                  : big_a * inv[r] - (cw ? cw[t] : 1.0) * ((y == t ? keep : 0.0) + smc)); \
         }                                                                                          \
-        for (r = 0; r < nr; ++r)                                                                   \
-            for (j = 0; j < c; ++j)                                                                \
+        for (r = 0; r < nr; ++r) /* a special row is left alone: the general pass reads it */  \
+            for (j = 0; !special[r] && j < c; ++j)                                                 \
                 g[r * c + j] = (T)buf[j * R + r];                                                  \
     }                                                                                              \
                                                                                                    \
@@ -545,13 +557,17 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                 ++top_j;                                                                           \
             for (ptrdiff_t b = 0; b < c; b += CE_CAT_BLOCK) {                                      \
                 const ptrdiff_t len = c - b < CE_CAT_BLOCK ? c - b : CE_CAT_BLOCK;                 \
-                for (ptrdiff_t u = 0; u < len; ++u)                                                \
-                    eb[u] = ce_cat_exp_diff((double)x[b + u], mx);                                 \
+                /* v == mx: e^0 and a difference of 0, also for an infinite maximum (the        \
+                 * classes at +-inf share the row equally, the limit of equal growth) */          \
+                for (ptrdiff_t u = 0; u < len; ++u) {                                              \
+                    const double v = (double)x[b + u];                                             \
+                    eb[u] = v == mx ? 1.0 : ce_cat_exp_diff(v, mx);                                \
+                }                                                                                  \
                 for (ptrdiff_t u = 0; u < len; ++u) {                                              \
                     const ptrdiff_t j = b + u;                                                     \
                     const double v = (double)x[j];                                                 \
                     const double aj = TARGET;                                                      \
-                    lb[u] = aj == 0.0 ? 0.0 : aj * (mx - v);                                       \
+                    lb[u] = aj == 0.0 || v == mx ? 0.0 : aj * (mx - v);                            \
                     if (g)                                                                         \
                         g[j] = (T)(gs * (ai * eb[u] - aj));                                        \
                 }                                                                                  \

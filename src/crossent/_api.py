@@ -452,7 +452,8 @@ def make_functions(
         4.248354e-18
         """
         if (fast is not None and sample_weight is None and pos_weight is None and eps is None
-                and label_smoothing == 0.0 and nan_policy == "propagate" and n_threads == 1):
+                and label_smoothing == 0.0 and nan_policy == "propagate"
+                and n_threads.__class__ is int and n_threads == 1):
             r = fast(y_true, y_pred, kind, reduction, None, False)
             if r is not None:
                 return r[0]
@@ -502,7 +503,8 @@ def make_functions(
         (1.386294, [-0.5, 0.5])
         """
         if (fast is not None and sample_weight is None and pos_weight is None and eps is None
-                and label_smoothing == 0.0 and nan_policy == "propagate" and n_threads == 1):
+                and label_smoothing == 0.0 and nan_policy == "propagate"
+                and n_threads.__class__ is int and n_threads == 1):
             r = fast(y_true, y_pred, kind, reduction, out, True)
             if r is not None:
                 return r  # type: ignore[no-any-return]

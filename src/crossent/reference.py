@@ -149,16 +149,19 @@ def _neg_log_softmax(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     m = z[np.arange(n), top][:, None]
     # z - m is inexact in float64; its rounding error dl (two-sum) goes into the exponential,
     # where one ULP of a difference near -700 would be hundreds of ULP
-    d = z - m
+    # z == m gives a difference of 0 also at an infinite maximum: the classes at +-inf share
+    # the row equally (the limit of equal growth), as in the C kernel
+    at_max = z == m
+    d = np.where(at_max, 0.0, z - m)
     b = d - z
-    dl = np.where(np.isfinite(d), (z - (d - b)) - (m + b), 0.0)
+    dl = np.where(np.isfinite(d) & np.isfinite(z), (z - (d - b)) - (m + b), 0.0)
     e = np.exp(d)
     e = e + e * dl
     others = e.copy()
     others[np.arange(n), top] = 0.0
     rest = others.sum(axis=1, keepdims=True)
     total = 1.0 + rest
-    nls = (m - z) + np.log1p(rest)
+    nls = -d + np.log1p(rest)
     p = e / total
     return nls, p, rest / total, top
 
@@ -231,6 +234,11 @@ def categorical_kernel(
             nls = -q
             g = -a
         row_loss = _dropping_zero(a, nls).sum(axis=1)
+        if nan_policy != NAN_POLICIES["omit"]:
+            # a NaN anywhere in a row makes the row NaN, whatever its target weights
+            nan_row = nan.any(axis=1)
+            row_loss = np.where(nan_row, np.nan, row_loss)
+            g = np.where(nan_row[:, None], np.nan, g)
         weighted = _dropping_zero(w, row_loss)
         if grad is not None:
             grad[...] = _dropping_zero(w[:, None] * grad_scale, g)

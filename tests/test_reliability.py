@@ -1,0 +1,148 @@
+"""Regressions from the reliability work: in-place gradients read nothing they have already
+overwritten, options are validated on every path, NaN and infinite logits follow one rule on
+both backends, and overflowing weights are errors rather than NaN."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import crossent
+
+
+@pytest.mark.parametrize("c", [2, 5, 32, 33, 100, 2048, 2049, 3000])
+@pytest.mark.parametrize("rows", ["plain", "tied", "special"])
+def test_in_place_gradient_equals_a_separate_one(api, dtype, c, rows):
+    """out=y_pred gives the bit-identical loss and gradient of a separate out, for every row
+    length (each of the categorical passes), rows whose maximum is tied (found after the
+    gradient has overwritten the row, formerly) and special rows (inf, all -inf, NaN, ignored)
+    that a batched pass leaves to the general one."""
+    rng = np.random.default_rng(c)
+    n = 70
+    x = rng.standard_normal((n, c)).astype(dtype)
+    y = rng.integers(0, c, n)
+    if rows != "plain":
+        x[:, 1] = x.max(axis=1)
+        x[:, 0] = x[:, 1]
+        y[::5] = 0
+        y[1::5] = 1
+    kwargs = {}
+    if rows == "special":
+        x[3, c - 1] = np.inf
+        x[4, :] = -np.inf
+        x[5, 1] = np.nan
+        y[6] = -100
+        kwargs["ignore_index"] = -100
+    for reduction in ("mean", "none"):
+        want_loss, want_grad = api.categorical_cross_entropy_with_grad(
+            y, x.copy(), kind="logit", reduction=reduction, **kwargs)
+        xx = x.copy()
+        loss, grad = api.categorical_cross_entropy_with_grad(
+            y, xx, kind="logit", reduction=reduction, out=xx, **kwargs)
+        assert grad is xx
+        np.testing.assert_array_equal(np.asarray(loss), np.asarray(want_loss))
+        np.testing.assert_array_equal(grad, want_grad)
+        assert not np.isnan(want_grad[:5]).any()  # only the NaN row is NaN
+        assert np.isnan(want_grad[5]).all() if rows == "special" else True
+
+
+@pytest.mark.parametrize("value", [True, False, 1.0, 2.5, "1", None, 0, -2])
+def test_n_threads_is_a_positive_int_on_every_path(api, value):
+    """bool and float n_threads are rejected, including by the fast path of plain calls."""
+    calls = [
+        lambda: api.binary_cross_entropy([1, 0], [0.9, 0.2], n_threads=value),
+        lambda: api.binary_cross_entropy_with_grad([1, 0], np.array([0.9, 0.2]), n_threads=value),
+        lambda: api.binary_logistic_grad_hess([1, 0], np.array([0.5, -1.0]), n_threads=value),
+        lambda: api.categorical_cross_entropy([1], [[0.3, 0.7]], n_threads=value),
+        lambda: api.categorical_cross_entropy_with_grad([1], np.array([[0.3, 0.7]]),
+                                                        n_threads=value),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="n_threads must be a positive integer"):
+            call()
+
+
+@pytest.mark.parametrize("kind", ["probability", "log_probability", "logit"])
+def test_a_nan_anywhere_in_a_row_makes_the_row_nan(api, kind):
+    """The NaN in a class the label does not weight still marks the row: NaN under
+    "propagate" (loss and the row's gradient), the row dropped under "omit", an error under
+    "raise"; a zero sample weight removes the row first."""
+    p = np.array([[0.5, np.nan, 0.5], [0.2, 0.3, 0.5]])
+    x = np.log(p) if kind == "log_probability" else p
+    y = [0, 2]
+    loss, grad = api.categorical_cross_entropy_with_grad(y, x, kind=kind, reduction="none")
+    assert np.isnan(loss[0]) and np.isnan(grad[0]).all()
+    assert np.isfinite(loss[1]) and np.isfinite(grad[1]).all()
+    for cw in ([1.0, 0.0, 1.0], [0.0, 0.0, 1.0]):
+        assert math.isnan(api.categorical_cross_entropy(y, x, kind=kind, class_weight=cw,
+                                                        reduction="sum"))
+    omitted = api.categorical_cross_entropy(y, x, kind=kind, nan_policy="omit", reduction="sum")
+    assert omitted == api.categorical_cross_entropy([2], x[1:], kind=kind, reduction="sum")
+    with pytest.raises(ValueError, match=r"y_pred\[0, 1\] is NaN"):
+        api.categorical_cross_entropy(y, x, kind=kind, nan_policy="raise")
+    loss, grad = api.categorical_cross_entropy_with_grad(y, x, kind=kind, reduction="none",
+                                                         sample_weight=[0.0, 1.0])
+    assert loss[0] == 0 and not grad[0].any()
+    soft = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    assert math.isnan(api.categorical_cross_entropy(soft, x, kind=kind, reduction="sum"))
+
+
+@pytest.mark.parametrize("c", [3, 40, 3000])
+def test_infinite_logits_take_the_limit(api, dtype, c):
+    """Classes at +inf (or a row all -inf) share the row equally, the limit of logits that grow
+    alike: one +inf class is certain (loss 0 at its label, +inf elsewhere, gradient 0 or
+    finite), two share it (log 2), and no combination gives NaN. Hand-computed values."""
+    inf = np.inf
+    x = np.zeros((4, c), dtype)
+    x[0, 0] = inf                 # one class at +inf
+    x[1, 0] = x[1, 1] = inf       # two
+    x[2, :] = -inf                # nothing but -inf: uniform
+    x[3, 0], x[3, 2] = inf, -inf  # +inf and a masked class
+    for y, want in (([0, 0, 0, 0], [0.0, math.log(2), math.log(c), 0.0]),
+                    ([1, 2, 1, 1], [inf, inf, math.log(c), inf])):
+        loss, grad = api.categorical_cross_entropy_with_grad(y, x, kind="logit",
+                                                             reduction="none")
+        np.testing.assert_allclose(loss, want, rtol=4 * np.finfo(dtype).eps)
+        assert not np.isnan(grad).any()
+        p = np.zeros((4, c))
+        p[0, 0] = p[3, 0] = 1.0
+        p[1, :2] = 0.5
+        p[2, :] = 1.0 / c
+        np.testing.assert_allclose(grad, p - np.eye(c)[y], rtol=4 * np.finfo(dtype).eps,
+                                   atol=1e-300)
+    # smoothing weights every class: a class at -inf or below +inf costs +inf
+    assert api.categorical_cross_entropy([0], x[:1], kind="logit", label_smoothing=0.1) == inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert api.categorical_cross_entropy([1], x[1:2], kind="logit") == pytest.approx(
+            math.log(2))
+
+
+def test_backends_agree_on_random_infinite_rows(dtype):
+    """Random rows of finite, +inf and -inf logits, hard and soft targets, with smoothing and
+    class weights: the C kernel and the reference give the same losses and gradients."""
+    if crossent.backend == "numpy":
+        pytest.skip("compares C with numpy")
+    from crossent import reference
+
+    rng = np.random.default_rng(7)
+    tol = 64 * np.finfo(dtype).eps
+    for _ in range(300):
+        c, n = int(rng.integers(2, 40)), int(rng.integers(1, 6))
+        x = rng.standard_normal((n, c))
+        for v in (np.inf, -np.inf):
+            x[rng.random((n, c)) < 0.3] = v
+        x[0, :] = rng.choice([np.inf, -np.inf, 0.0])
+        x = x.astype(dtype)
+        kwargs = {"kind": "logit", "reduction": "none"}
+        if rng.random() < 0.5:
+            kwargs["label_smoothing"] = 0.1
+        if rng.random() < 0.5:
+            kwargs["class_weight"] = rng.random(c)
+        y = rng.dirichlet(np.ones(c), n) if rng.random() < 0.3 else rng.integers(0, c, n)
+        got = crossent.categorical_cross_entropy_with_grad(y, x, **kwargs)
+        want = reference.categorical_cross_entropy_with_grad(y, x, **kwargs)
+        for g, w in zip(got, want, strict=True):
+            assert not np.isnan(g).any()
+            np.testing.assert_allclose(g, w, rtol=tol, atol=tol)
