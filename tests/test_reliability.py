@@ -146,3 +146,83 @@ def test_backends_agree_on_random_infinite_rows(dtype):
         for g, w in zip(got, want, strict=True):
             assert not np.isnan(g).any()
             np.testing.assert_allclose(g, w, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("kind", ["probability", "logit"])
+def test_weights_whose_total_overflows_are_errors(api, kind):
+    """Each weight finite, but their total (or a row's product) beyond float64: a ValueError
+    that says so, for every reduction, instead of inf - inf in the loss or the gradient."""
+    x = np.array([[0.3, 0.7], [0.5, 0.5]])
+    cases = [
+        ({"class_weight": [9e307, 9e307]}, "class_weight: the total weight overflows"),
+        ({"class_weight": [9e307, 9e307], "label_smoothing": 0.1},
+         "class_weight: the total weight overflows"),
+        ({"class_weight": [1e300, 1.0], "sample_weight": [1e10, 1.0]},
+         "the total weight of the targets overflows"),
+        ({"class_weight": [1e308, 1.0]}, "the total weight of the targets overflows"),
+    ]
+    for kwargs, message in cases:
+        labels = [0, 0] if "sample_weight" not in kwargs else [0, 1]
+        for reduction in ("mean", "sum", "none"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                with pytest.raises(ValueError, match=message):
+                    api.categorical_cross_entropy_with_grad(labels, x, kind=kind,
+                                                            reduction=reduction, **kwargs)
+    soft = np.array([[1e308, 1e308], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="the total weight of the targets overflows"):
+        api.categorical_cross_entropy(soft, x, kind=kind)
+    soft = np.array([[1e300, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="the total weight of the targets overflows"):
+        api.categorical_cross_entropy(soft, x, kind=kind, sample_weight=[1e10, 1.0])
+    # large but representable totals are fine
+    loss = api.categorical_cross_entropy([0, 1], x, kind="probability", class_weight=[1e300, 1.0],
+                                         sample_weight=[1e5, 1.0], reduction="sum")
+    assert loss == pytest.approx(1e305 * -math.log(0.3) + -math.log(0.5), rel=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_zero_dimensional_input_with_weight_and_omit(api, reduction):
+    """A scalar prediction with a scalar weight and nan_policy="omit" (it once reached a matrix
+    product that needs a dimension)."""
+    loss, grad = api.binary_cross_entropy_with_grad(1.0, np.array(0.25), sample_weight=2.0,
+                                                    nan_policy="omit", reduction=reduction)
+    assert float(loss) == pytest.approx(-math.log(0.25) * (1 if reduction == "mean" else 2))
+    assert float(grad) == pytest.approx(-4.0 * (1 if reduction == "mean" else 2))
+    if reduction == "mean":
+        with pytest.raises(ValueError, match="every element with weight is NaN"):
+            api.binary_cross_entropy(1.0, np.array(np.nan), sample_weight=2.0,
+                                     nan_policy="omit")
+    else:
+        assert float(api.binary_cross_entropy(1.0, np.array(np.nan), sample_weight=2.0,
+                                              nan_policy="omit", reduction=reduction)) == 0.0
+
+
+@pytest.mark.parametrize("label", [np.inf, -np.inf, np.nan, 2.0])
+@pytest.mark.parametrize("smoothing", [0.0, 0.5, 1.0])
+def test_a_bad_label_is_an_error_not_a_warning(api, label, smoothing):
+    """Smoothing is applied after the labels are checked: an infinite label with
+    label_smoothing=1 (inf * 0) is reported by value, with no RuntimeWarning first."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"y_true must hold labels in \[0, 1\]; y_true\[0\]"):
+            api.binary_cross_entropy_with_grad([label, 0.0], np.array([0.3, 0.4]), kind="logit",
+                                               label_smoothing=smoothing)
+
+
+def test_merging_an_infinite_loss_keeps_it_infinite():
+    """An accumulator that has seen an infinite loss (eps=0 and p=0 at a positive label) merges
+    as +inf, whichever side it is on, not as NaN."""
+    def acc(y, p):
+        a = crossent.LossAccumulator("binary", reduction="sum", eps=0)
+        a.update(y, p)
+        return a
+
+    assert acc([1.0], [0.0]).result() == math.inf
+    assert acc([1.0], [0.5]).merge(acc([1.0], [0.0])).result() == math.inf
+    assert acc([1.0], [0.0]).merge(acc([1.0], [0.5])).result() == math.inf
+    merged = acc([1.0], [0.0]).merge(acc([1.0], [0.0]))
+    merged.update([0.0], [0.5])
+    assert merged.result() == math.inf
+    finite = acc([1.0], [0.5]).merge(acc([0.0], [0.25]))
+    assert finite.result() == pytest.approx(math.log(2) - math.log(0.75), rel=1e-15)

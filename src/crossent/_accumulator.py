@@ -23,8 +23,11 @@ _LOSSES = {
 
 
 def _two_sum(hi: float, lo: float, x: float) -> tuple[float, float]:
-    """(hi, lo) + x as a new unevaluated pair: hi is the rounded sum, lo what it lost."""
+    """(hi, lo) + x as a new unevaluated pair: hi is the rounded sum, lo what it lost (0 once
+    the sum is inf or NaN, where the error terms would be NaN and nothing is lost)."""
     s = hi + x
+    if not math.isfinite(s):
+        return s, 0.0
     b = s - hi
     err = (hi - (s - b)) + (x - b)
     return s, lo + err

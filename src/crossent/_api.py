@@ -371,7 +371,8 @@ def make_functions(
             # the denominator excludes the NaNs: known before the pass, so the gradient is
             # scaled once, in the pass
             kept = ~np.isnan(yp.reshape(n, k))
-            total = float(np.count_nonzero(kept)) if sw is None else float(sw @ kept.sum(axis=1))
+            total = (float(np.count_nonzero(kept)) if sw is None else
+                     float(sw.reshape(n) @ kept.sum(axis=1)))
             if total == 0 and n * k and not parts:
                 raise ValueError("reduction='mean' needs a positive total weight; every "
                                  "element with weight is NaN and omitted")
@@ -638,7 +639,36 @@ def _class_weight(class_weight: object, c: int) -> np.ndarray:
     if bad.size:
         i = int(bad[0])
         raise ValueError(f"class_weight must be finite and >= 0; class_weight[{i}] = {cw[i]}")
+    with np.errstate(over="ignore"):
+        total = float(cw.sum())
+    if not math.isfinite(total):  # label smoothing spreads weight over every class
+        raise ValueError("class_weight: the total weight overflows float64; rescale the weights")
     return cw
+
+
+def _check_total_weight(sw: np.ndarray | None, cw: np.ndarray | None, labels: np.ndarray | None,
+                        targets: np.ndarray | None, ignore: int | None) -> None:
+    """ValueError unless the total weight of the targets, sum_i w_i sum_j cw_j t_ij, is finite:
+    then so is every row's, and the loss, its denominator and the gradient stay free of
+    inf - inf. Each weight, and each weight's total, is checked already."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if targets is not None:
+            total = float(np.sum(targets, dtype=_F64))  # one pass; the bound below usually does
+            if cw is not None:
+                total *= float(cw.max())
+            if sw is not None and sw.size:
+                total *= float(sw.max())
+            if not math.isfinite(total):  # the bound overflows: the exact total
+                mass = targets.sum(axis=1, dtype=_F64) if cw is None else targets @ cw
+                total = float(np.sum(mass if sw is None else sw * mass))
+        elif cw is not None and labels is not None:
+            rows = labels if ignore is None else np.where(labels == ignore, 0, labels)
+            total = float(np.sum(cw[rows] if sw is None else sw * cw[rows]))
+        else:
+            return
+    if not math.isfinite(total):
+        raise ValueError("sample_weight, class_weight and y_true: the total weight of the "
+                         "targets overflows float64; rescale the weights")
 
 
 def make_categorical_functions(
@@ -710,6 +740,7 @@ def make_categorical_functions(
             labels = _labels(yt0, n, c, ignore)
         sw = None if sample_weight is None else _sample_weight(sample_weight, yp, 1)[0]
         cw = None if class_weight is None else _class_weight(class_weight, c)
+        _check_total_weight(sw, cw, labels, targets, ignore)
         e = _eps(eps, dtype)
         lo, hi = (0.0, 0.0) if kind_code == _LOGIT else _eps_bounds(e, kind_code, dtype)
         if kind_code != _LOGIT:

@@ -114,7 +114,8 @@ def binary_kernel(
         bad_pred = -1
     bad_label_value = float(y.flat[bad_label]) if bad_label >= 0 else 0.0
     bad_pred_value = float(x.flat[bad_pred]) if bad_pred >= 0 else 0.0
-    y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    with np.errstate(all="ignore"):  # a bad label is reported by value, not by a warning
+        y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
     pw = np.ones((1, k)) if pos_weight is None else pos_weight.reshape(1, k)
     w = (np.ones(n) if sample_weight is None else sample_weight).reshape(n, 1)
     with np.errstate(all="ignore"):
