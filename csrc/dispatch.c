@@ -272,7 +272,10 @@ static int ce_binary(int kind, int f32, const ce_binary_args *a, ce_status *st)
         rows(kind, want, a, 0, n, &acc);
     } else {
         ce_partial *parts = (ce_partial *)malloc((size_t)n_chunks * sizeof(ce_partial));
-        const int threads = (a->n_threads > 1 && n * k >= CE_THREAD_MIN) ? a->n_threads : 1;
+        /* no more threads than chunks: each chunk is one thread's work at most */
+        const int threads = (a->n_threads > 1 && n * k >= CE_THREAD_MIN)
+                                ? (n_chunks < a->n_threads ? (int)n_chunks : a->n_threads)
+                                : 1;
         if (parts == NULL)
             return -2;
 #ifdef _OPENMP
@@ -339,7 +342,10 @@ static int ce_categorical(int kind, int f32, const ce_categorical_args *args, ce
         rows(kind, a, 0, n, &acc);
     } else {
         ce_partial *parts = (ce_partial *)malloc((size_t)n_chunks * sizeof(ce_partial));
-        const int threads = (a->n_threads > 1 && n * c >= CE_THREAD_MIN) ? a->n_threads : 1;
+        /* no more threads than chunks: each chunk is one thread's work at most */
+        const int threads = (a->n_threads > 1 && n * c >= CE_THREAD_MIN)
+                                ? (n_chunks < a->n_threads ? (int)n_chunks : a->n_threads)
+                                : 1;
         if (parts == NULL)
             return -2;
 #ifdef _OPENMP

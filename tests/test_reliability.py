@@ -226,3 +226,16 @@ def test_merging_an_infinite_loss_keeps_it_infinite():
     assert merged.result() == math.inf
     finite = acc([1.0], [0.5]).merge(acc([0.0], [0.25]))
     assert finite.result() == pytest.approx(math.log(2) - math.log(0.75), rel=1e-15)
+
+
+def test_huge_n_threads_is_capped_not_an_overflow(api):
+    """n_threads beyond a C int, or far beyond the work, gives the n_threads=1 result: no
+    OverflowError, and no more threads are started than there are chunks of work."""
+    rng = np.random.default_rng(5)
+    y, x = rng.integers(0, 2, 300_000).astype(np.float64), rng.standard_normal(300_000)
+    yc, xc = rng.integers(0, 7, 40_000), rng.standard_normal((40_000, 7))
+    for n_threads in (2**31, 10**12, 5000):
+        assert api.binary_cross_entropy(y, x, kind="logit", n_threads=n_threads) == \
+            api.binary_cross_entropy(y, x, kind="logit")
+        assert api.categorical_cross_entropy(yc, xc, kind="logit", n_threads=n_threads) == \
+            api.categorical_cross_entropy(yc, xc, kind="logit")

@@ -79,6 +79,7 @@ def _usable_cores() -> int:
 
 
 _USABLE_CORES = _usable_cores()
+_MAX_THREADS = 1024
 
 
 def _n_threads(n_threads: object) -> int:
@@ -93,7 +94,8 @@ def _n_threads(n_threads: object) -> int:
         raise ValueError(
             f"n_threads must be a positive integer or -1 (all cores); got {n_threads!r}"
         )
-    return _USABLE_CORES if value == -1 else value
+    # more threads than this would only queue; it also keeps the value a C int
+    return _USABLE_CORES if value == -1 else min(value, _MAX_THREADS)
 
 
 def _real_scalar(name: str, value: object) -> float:
