@@ -26,7 +26,7 @@ def client():
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                 host="127.0.0.1", dashboard_address=None) as cluster,
+                                 host="127.0.0.1", dashboard_address=":0") as cluster,
         distributed.Client(cluster, set_as_default=False) as c,
     ):
         yield c
