@@ -36,7 +36,7 @@ typedef struct {
     double *t1, *t2, *t3, *t4; /* arrays of CE_BLOCK: one per function, so loads are contiguous */
 } ce_pre;
 
-/* Logit x, label y, positive weight pw; lw = 1 + (pw - 1) y; e = e^-|x| (t1), log1p(e) (t2);
+/* Logit x, label y, positive weight pw; lw = pw y + (1 - y); e = e^-|x| (t1), log1p(e) (t2);
  * Q = sigma(-|x|) = e / (1 + e), as in logit.h (q0 plus the correction of both roundings):
  *   loss = (1 - y) x + lw log1p(e)      for x >= 0
  *        = -pw y x   + lw log1p(e)      for x < 0      (sums of non-negative terms)
@@ -67,7 +67,9 @@ CE_INLINE ce_elem ce_binary_logit(double x, double y, double pw, const ce_pre *p
     const double c = (ce_fnma(q0, d, e) - q0 * dl) * (1.0 - q0);
     const int nonneg = x >= 0.0;
     const double qy = pw * y;
-    const double lw = 1.0 + (pw - 1.0) * y;
+    /* pw y + (1 - y), not 1 + (pw - 1) y, which loses a pw below 2^-53 (and low bits of any
+     * pw < 1/2); pw = 1 keeps logit.h's lw = 1 for soft labels too */
+    const double lw = pw == 1.0 ? 1.0 : qy + (1.0 - y);
     const double a = nonneg ? 1.0 - y : -qy;
     const double u = nonneg ? -(lw * q0) : lw * q0, uc = nonneg ? -(lw * c) : lw * c;
     const double g = a + u;

@@ -517,6 +517,12 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                     g[j] = (T)NAN;                                                                 \
             return NAN;                                                                            \
         }                                                                                          \
+        if (g && gs == 0.0) { /* w times the mean's scale underflows: a zero gradient row, as  \
+                               * the binary pass gives; the loss is still computed */         \
+            for (ptrdiff_t j = 0; j < c; ++j)                                                      \
+                g[j] = 0;                                                                          \
+            g = NULL;                                                                              \
+        }                                                                                          \
         {                                                                                          \
             UT any_nan = 0; /* an OR over the row first, which vectorises; the index only if so */ \
             for (ptrdiff_t j = 0; j < c; ++j)                                                      \

@@ -239,3 +239,43 @@ def test_huge_n_threads_is_capped_not_an_overflow(api):
             api.binary_cross_entropy(y, x, kind="logit")
         assert api.categorical_cross_entropy(yc, xc, kind="logit", n_threads=n_threads) == \
             api.categorical_cross_entropy(yc, xc, kind="logit")
+
+
+@pytest.mark.parametrize("tiny", [5e-324, 1e-310, 2.0**-950])
+def test_a_tiny_total_weight_still_gives_the_mean_and_its_gradient(api, tiny):
+    """A positive total weight below 2^-900, where 1 / total would overflow: the weights are
+    scaled by a power of 2 first, so the mean and the gradient w_i / sum(w) come out right."""
+    loss, grad = api.binary_cross_entropy_with_grad([0.0, 0.0], np.array([0.0, 0.0]),
+                                                    kind="logit", sample_weight=[0.0, tiny])
+    assert loss == pytest.approx(math.log(2), rel=1e-15)
+    np.testing.assert_array_equal(grad, [0.0, 0.5])
+    loss, grad = api.binary_cross_entropy_with_grad(
+        [0.0, 0.0], np.array([0.0, np.nan]), kind="logit", sample_weight=[tiny, tiny],
+        nan_policy="omit")
+    assert loss == pytest.approx(math.log(2), rel=1e-15)
+    np.testing.assert_array_equal(grad, [0.5, 0.0])
+    p = np.array([[0.5, 0.5], [0.5, 0.5]])
+    for kwargs in ({"sample_weight": [0.0, tiny]}, {"class_weight": [0.0, tiny]}):
+        loss, grad = api.categorical_cross_entropy_with_grad([0, 1], p, **kwargs)
+        assert loss == pytest.approx(math.log(2), rel=1e-15)
+        np.testing.assert_array_equal(grad, [[0.0, 0.0], [0.0, -2.0]])
+    # a weight that does not count in the total but cannot be scaled with it: an error
+    with pytest.raises(ValueError, match="the weights span too wide a range"):
+        api.categorical_cross_entropy_with_grad([0, 1], p, sample_weight=[1e300, tiny],
+                                                class_weight=[0.0, 1.0])
+
+
+@pytest.mark.parametrize("pw", [1e-300, 1e-17, 0.1])
+def test_a_small_pos_weight_is_kept(api, pw):
+    """lw = pw y + (1 - y): a positive label's weight is pw itself, however small (as
+    1 + (pw - 1) y it rounded to 0 below 2^-53). Hand-computed at x = 0 and x = -3."""
+    for x in (0.0, -3.0):
+        loss, grad = api.binary_cross_entropy_with_grad([1.0], np.array([x]), kind="logit",
+                                                        pos_weight=pw, reduction="none")
+        sp = math.log1p(math.exp(x))
+        sig = 1 / (1 + math.exp(-x))
+        assert loss[0] == pytest.approx(pw * (sp - x), rel=4e-16)
+        assert grad[0] == pytest.approx(pw * (sig - 1), rel=4e-16)
+        grad, hess = api.binary_logistic_grad_hess([1.0], np.array([x]), pos_weight=pw)
+        assert grad[0] == pytest.approx(pw * (sig - 1), rel=4e-16)
+        assert hess[0] == pytest.approx(pw * sig * (1 - sig), rel=4e-16)

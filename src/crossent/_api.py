@@ -80,6 +80,23 @@ def _usable_cores() -> int:
 
 _USABLE_CORES = _usable_cores()
 _MAX_THREADS = 1024
+# Below this total weight, 1 / total (the gradient's scale for "mean") comes near overflow
+_TINY_TOTAL = 2.0**-900
+
+
+def _rescaled(name: str, weights: np.ndarray, total: float) -> tuple[np.ndarray, float]:
+    """``weights`` times the power of 2 that brings ``total`` into [1/2, 1): exact, and
+    neither a mean nor its gradient changes when every weight is scaled alike. ValueError if
+    a weight that does not count in the total is too large to scale."""
+    shift = -math.frexp(total)[1]  # up to 1074: in two steps, as 2^1074 is not a double
+    f1, f2 = math.ldexp(1.0, shift // 2), math.ldexp(1.0, shift - shift // 2)
+    with np.errstate(over="ignore"):
+        scaled = np.asarray(weights * f1 * f2)  # 0-d stays an array
+    if not np.isfinite(scaled).all():
+        raise ValueError(f"{name}: the weights span too wide a range for reduction='mean' "
+                         f"(total weight {total!r}, largest weight {float(weights.max())!r}); "
+                         "rescale them")
+    return scaled, total * f1 * f2
 
 
 def _n_threads(n_threads: object) -> int:
@@ -369,12 +386,19 @@ def make_functions(
                 inputs = _read_arrays("y_pred", yp0, yp, yt0, yt, sample_weight, sw,
                                       pos_weight, pw)
                 grad = _check_out("out", out, yp.shape, dtype, inputs)
+        if reduction == "mean" and not parts and sw is not None and 0 < total < _TINY_TOTAL:
+            sw, total = _rescaled("sample_weight", sw, total)
         if policy == _OMIT and (reduction == "mean" or parts) and yp.size:
             # the denominator excludes the NaNs: known before the pass, so the gradient is
             # scaled once, in the pass
             kept = ~np.isnan(yp.reshape(n, k))
             total = (float(np.count_nonzero(kept)) if sw is None else
                      float(sw.reshape(n) @ kept.sum(axis=1)))
+            if reduction == "mean" and not parts and sw is not None and 0 < total < _TINY_TOTAL:
+                # a row of NaNs alone may weigh much more: it leaves the pass with weight 0
+                row_w = np.where(kept.any(axis=1), sw.reshape(n), 0.0)
+                sw = _rescaled("sample_weight", row_w, total)[0].reshape(sw.shape)
+                total = float(sw.reshape(n) @ kept.sum(axis=1))
             if total == 0 and n * k and not parts:
                 raise ValueError("reduction='mean' needs a positive total weight; every "
                                  "element with weight is NaN and omitted")
@@ -764,21 +788,30 @@ def make_categorical_functions(
                 grad = _check_out("out", out, yp.shape, dtype, inputs)
         loss = np.empty(n, dtype) if reduction == "none" else None
         scale, denom = 1.0, 1.0
+
+        def total_weight(sw: np.ndarray | None, cw: np.ndarray | None) -> float:
+            if sw is None and cw is None and ignore is None and policy != _OMIT:
+                return float(n)  # n rows of weight 1, without a pass over them
+            row_w = np.ones(n) if sw is None else sw
+            if labels is not None:
+                if cw is not None:
+                    row_w = row_w * cw[np.where(labels == ignore, 0, labels)
+                                       if ignore is not None else labels]
+                if ignore is not None:
+                    row_w = np.where(labels == ignore, 0.0, row_w)
+            if policy == _OMIT and n:
+                row_w = np.where(np.isnan(yp).any(axis=1), 0.0, row_w)
+            return float(np.sum(row_w))
+
         if reduction == "mean" or parts:
             # the denominator is known before the pass, so the gradient is scaled in it, once
-            if sw is None and cw is None and ignore is None and policy != _OMIT:
-                denom = float(n)  # n rows of weight 1, without a pass over them
-            else:
-                row_w = np.ones(n) if sw is None else sw
-                if labels is not None:
-                    if cw is not None:
-                        row_w = row_w * cw[np.where(labels == ignore, 0, labels)
-                                           if ignore is not None else labels]
-                    if ignore is not None:
-                        row_w = np.where(labels == ignore, 0.0, row_w)
-                if policy == _OMIT and n:
-                    row_w = np.where(np.isnan(yp).any(axis=1), 0.0, row_w)
-                denom = float(np.sum(row_w))
+            denom = total_weight(sw, cw)
+            if reduction == "mean" and not parts and 0 < denom < _TINY_TOTAL:
+                if sw is not None:
+                    sw = _rescaled("sample_weight", sw, denom)[0]
+                else:
+                    cw = _rescaled("class_weight", cw, denom)[0]  # type: ignore[arg-type]
+                denom = total_weight(sw, cw)
         if reduction == "mean":
             if not denom > 0:
                 raise ValueError(

@@ -54,7 +54,7 @@ def _logit(x: np.ndarray, y: np.ndarray, pw: np.ndarray) -> tuple[np.ndarray, ..
     sig_pos = np.where(nonneg, 1.0 / d, e / d)
     sig_neg = np.where(nonneg, e / d, 1.0 / d)
     q = pw * y
-    lw = 1.0 + (pw - 1.0) * y
+    lw = np.where(pw == 1.0, 1.0, q + (1.0 - y))  # 1 + (pw - 1) y would lose a tiny pw
     loss = _dropping_zero(np.where(nonneg, 1.0 - y, -q), x) + lw * np.log1p(e)
     grad = (1.0 - y) * sig_pos - q * sig_neg
     hess = lw * (e / (d * d))
