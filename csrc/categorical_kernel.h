@@ -490,14 +490,13 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                 g[r * c + j] = (T)buf[j * R + r];                                                  \
     }                                                                                              \
                                                                                                    \
-    /* Row i: its gradient (when asked) and weighted loss (returned). */                           \
-    CE_INLINE double ce_cat_row_##SFX(int kind, const ce_categorical_args *a, ptrdiff_t i,        \
-                                      double sum_cw, ce_partial *acc)                              \
+    /* Row i, through ce_cat_row: its gradient (into g, when not NULL) and weighted loss. */     \
+    CE_INLINE double ce_cat_row_body_##SFX(int kind, const ce_categorical_args *a, ptrdiff_t i,   \
+                                           double sum_cw, ce_partial *acc, T *g)                   \
     {                                                                                              \
         const ptrdiff_t c = a->c;                                                                  \
         const T *x = (const T *)a->y_pred + i * c;                                                 \
         const T *t = a->targets ? (const T *)a->targets + i * c : NULL;                            \
-        T *g = a->grad ? (T *)a->grad + i * c : NULL;                                              \
         const double *cw = a->class_weight;                                                        \
         const double w = a->sample_weight ? a->sample_weight[i] : 1.0;                             \
         const double sm = a->label_smoothing, smc = sm / (double)c, keep = 1.0 - sm;               \
@@ -516,12 +515,6 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                 for (ptrdiff_t j = 0; j < c; ++j)                                                  \
                     g[j] = (T)NAN;                                                                 \
             return NAN;                                                                            \
-        }                                                                                          \
-        if (g && gs == 0.0) { /* w times the mean's scale underflows: a zero gradient row, as  \
-                               * the binary pass gives; the loss is still computed */         \
-            for (ptrdiff_t j = 0; j < c; ++j)                                                      \
-                g[j] = 0;                                                                          \
-            g = NULL;                                                                              \
         }                                                                                          \
         {                                                                                          \
             UT any_nan = 0; /* an OR over the row first, which vectorises; the index only if so */ \
@@ -606,6 +599,23 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
             loss = xloss;                                                                          \
         }                                                                                          \
         return w * loss;                                                                           \
+    }                                                                                              \
+                                                                                                   \
+    /* Row i: its gradient (when asked) and weighted loss (returned). A row whose weight times   \
+     * the mean's scale underflows gets a zero gradient, as a binary element does; it is written \
+     * after the pass, which may read the row through y_pred (out=y_pred). */                   \
+    CE_INLINE double ce_cat_row_##SFX(int kind, const ce_categorical_args *a, ptrdiff_t i,        \
+                                      double sum_cw, ce_partial *acc)                              \
+    {                                                                                              \
+        T *g = a->grad ? (T *)a->grad + i * a->c : NULL;                                           \
+        const double w = a->sample_weight ? a->sample_weight[i] : 1.0;                             \
+        if (g && w * a->grad_scale == 0.0) {                                                       \
+            const double v = ce_cat_row_body_##SFX(kind, a, i, sum_cw, acc, NULL);                 \
+            for (ptrdiff_t j = 0; j < a->c; ++j)                                                   \
+                g[j] = 0;                                                                          \
+            return v;                                                                              \
+        }                                                                                          \
+        return ce_cat_row_body_##SFX(kind, a, i, sum_cw, acc, g);                                  \
     }                                                                                              \
                                                                                                    \
     void ce_categorical_rows_##SFX(int kind, const ce_categorical_args *a, ptrdiff_t r0,          \

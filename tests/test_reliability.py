@@ -279,3 +279,57 @@ def test_a_small_pos_weight_is_kept(api, pw):
         grad, hess = api.binary_logistic_grad_hess([1.0], np.array([x]), pos_weight=pw)
         assert grad[0] == pytest.approx(pw * (sig - 1), rel=4e-16)
         assert hess[0] == pytest.approx(pw * sig * (1 - sig), rel=4e-16)
+
+
+def _unaligned(a):
+    """A C-contiguous copy of a at an address that is not a multiple of its item size."""
+    buf = np.zeros(a.nbytes + 2 * a.itemsize, np.uint8)
+    off = (-buf.ctypes.data) % a.itemsize + 1
+    u = buf[off:off + a.nbytes].view(a.dtype).reshape(a.shape)
+    u[...] = a
+    assert not u.flags.aligned and u.flags.c_contiguous
+    return u
+
+
+def test_unaligned_inputs_give_the_aligned_results(api, dtype):
+    """Contiguous but unaligned arrays (as buffers deserialised at odd offsets are) are read
+    through aligned copies, never by typed pointers at odd addresses; an unaligned out is
+    refused by name."""
+    rng = np.random.default_rng(11)
+    y = (rng.random(50) < 0.5).astype(dtype)
+    x = rng.standard_normal(50).astype(dtype)
+    w = rng.random(50)
+    want = api.binary_cross_entropy_with_grad(y, x, kind="logit", sample_weight=w)
+    got = api.binary_cross_entropy_with_grad(_unaligned(y), _unaligned(x), kind="logit",
+                                             sample_weight=_unaligned(w))
+    np.testing.assert_array_equal(got[1], want[1])
+    assert got[0] == want[0]
+    labels = rng.integers(0, 6, 40)
+    z = rng.standard_normal((40, 6)).astype(dtype)
+    cw = rng.random(6) + 0.5
+    want = api.categorical_cross_entropy_with_grad(labels, z, kind="logit", class_weight=cw,
+                                                   sample_weight=w[:40])
+    got = api.categorical_cross_entropy_with_grad(_unaligned(labels), _unaligned(z),
+                                                  kind="logit", class_weight=_unaligned(cw),
+                                                  sample_weight=_unaligned(w[:40]))
+    np.testing.assert_array_equal(got[1], want[1])
+    assert got[0] == want[0]
+    p = rng.dirichlet(np.ones(6), 40)
+    assert api.log_loss(_unaligned(labels), _unaligned(p)) == api.log_loss(labels, p)
+    with pytest.raises(ValueError, match="out must be aligned"):
+        api.binary_cross_entropy_with_grad(y, x, kind="logit", out=_unaligned(x))
+
+
+@pytest.mark.parametrize("c", [3, 40, 3000])
+def test_underflowing_row_weight_in_place(api, c):
+    """A row whose weight times the mean's scale underflows to 0 gets a zero gradient, after
+    its NaN and its loss are read: in place (out=y_pred) as with a separate out."""
+    x = np.linspace(-1.0, 1.0, 2 * c).reshape(2, c)
+    x[0, 0] = np.nan
+    kwargs = {"kind": "logit", "sample_weight": [5e-324, 4.0]}
+    want_loss, want_grad = api.categorical_cross_entropy_with_grad([1, 2], x, **kwargs)
+    xx = x.copy()
+    loss, grad = api.categorical_cross_entropy_with_grad([1, 2], xx, out=xx, **kwargs)
+    assert math.isnan(loss) and math.isnan(want_loss)  # the NaN row still counts
+    np.testing.assert_array_equal(grad, want_grad)
+    assert not grad[0].any() and np.isfinite(grad[1]).all()

@@ -242,6 +242,8 @@ def _check_out(
         raise ValueError(f"{name} must be C-contiguous")
     if not out.flags.writeable:
         raise ValueError(f"{name} must be writeable")
+    if not out.flags.aligned:
+        raise ValueError(f"{name} must be aligned to its dtype (as numpy allocates arrays)")
     alias = next(n for n, _, may_alias in inputs if may_alias)
     for input_name, a, may_alias in inputs:
         if isinstance(a, np.ndarray) and np.may_share_memory(out, a):

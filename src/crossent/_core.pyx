@@ -117,9 +117,18 @@ def vecmath(str func, x):
     cdef cnp.ndarray y = cnp.PyArray_SimpleNew(1, [size], typenum)
     if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
         raise TypeError("float32 or float64 expected")
+    x = _aligned(x)
     ce_vecmath_eval(code, typenum == cnp.NPY_FLOAT32, _data(x, typenum, size, False, "x"),
                     cnp.PyArray_DATA(y), size)
     return y
+
+
+cdef object _aligned(object a):
+    """a, or an aligned copy of it: numpy hands over unaligned views (of buffers deserialised
+    at odd offsets, for one), and the C code reads through typed pointers."""
+    if cnp.PyArray_Check(a) and not cnp.PyArray_ISALIGNED(<cnp.ndarray>a):
+        return (<cnp.ndarray>a).copy()
+    return a
 
 
 cdef void *_data(object a, int typenum, ptrdiff_t size, bint writeable, str name) except NULL:
@@ -132,6 +141,8 @@ cdef void *_data(object a, int typenum, ptrdiff_t size, bint writeable, str name
         raise ValueError(f"{name}: internal error, not a native C-contiguous array")
     if writeable and not cnp.PyArray_ISWRITEABLE(arr):
         raise ValueError(f"{name}: internal error, not writeable")
+    if not cnp.PyArray_ISALIGNED(arr):
+        raise ValueError(f"{name}: internal error, not aligned")
     # a non-NULL pointer even for an empty array, so that NULL keeps meaning "absent"
     return cnp.PyArray_DATA(arr) if size else <void *>arr
 
@@ -156,6 +167,8 @@ def binary(int kind, ptrdiff_t n, ptrdiff_t k, y_pred, y_true, sample_weight, po
         raise ValueError("internal error: bad shape")
     a.n = n
     a.k = k
+    y_pred, y_true = _aligned(y_pred), _aligned(y_true)
+    sample_weight, pos_weight = _aligned(sample_weight), _aligned(pos_weight)
     a.y_pred = _data(y_pred, typenum, size, False, "y_pred")
     a.y_true = _data(y_true, typenum, size, False, "y_true")
     a.sample_weight = <const double *>(
@@ -216,6 +229,8 @@ def categorical(int kind, y_pred, labels, targets, sample_weight, class_weight, 
         raise ValueError("internal error: labels or targets, exactly one")
     a.n = n
     a.c = c
+    y_pred, labels, targets = _aligned(y_pred), _aligned(labels), _aligned(targets)
+    sample_weight, class_weight = _aligned(sample_weight), _aligned(class_weight)
     a.y_pred = _data(y_pred, typenum, size, False, "y_pred")
     a.labels = <const long long *>(
         NULL if labels is None else _data(labels, cnp.NPY_INT64, n, False, "labels"))
@@ -275,6 +290,7 @@ def log_loss_pass(y_pred, labels, sample_weight, double clip_lo, double clip_hi,
         raise ValueError("internal error: y_pred must not be empty")
     a.n = n
     a.c = c
+    y_pred, labels, sample_weight = _aligned(y_pred), _aligned(labels), _aligned(sample_weight)
     a.y_pred = _data(y_pred, typenum, n * c, False, "y_pred")
     a.labels = <const long long *>_data(labels, cnp.NPY_INT64, n, False, "labels")
     a.sample_weight = <const double *>(
