@@ -45,20 +45,21 @@ CE_INLINE void ce_add_compensated(double *sum, double *comp, double v)
     *sum = t;
 }
 
-/* Sum of len <= CE_BLOCK doubles in a fixed order (four interleaved partial sums). */
+/* Sum of len <= CE_BLOCK doubles in a fixed order: sixteen interleaved partial sums (whole
+ * vectors on every target, so the additions are not a latency chain), then a fixed tree. */
 CE_INLINE double ce_sum_block(const double *v, ptrdiff_t len)
 {
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    double s[16] = {0.0};
     ptrdiff_t t = 0;
-    for (; t + 4 <= len; t += 4) {
-        s0 += v[t];
-        s1 += v[t + 1];
-        s2 += v[t + 2];
-        s3 += v[t + 3];
-    }
-    for (; t < len; ++t)
-        s0 += v[t];
-    return (s0 + s1) + (s2 + s3);
+    int j;
+    for (; t + 16 <= len; t += 16)
+        for (j = 0; j < 16; ++j)
+            s[j] += v[t + j];
+    for (j = 0; t < len; ++t, ++j)
+        s[j] += v[t];
+    for (j = 0; j < 8; ++j)
+        s[j] += s[j + 8];
+    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
 }
 
 #endif /* CE_KERNEL_COMMON_H */

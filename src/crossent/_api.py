@@ -482,8 +482,8 @@ def make_functions(
         """
         if (fast is not None and sample_weight is None and pos_weight is None and eps is None
                 and label_smoothing == 0.0 and nan_policy == "propagate"
-                and n_threads.__class__ is int and n_threads == 1):
-            r = fast(y_true, y_pred, kind, reduction, None, False)
+                and n_threads.__class__ is int and 0 < n_threads <= _MAX_THREADS):
+            r = fast(y_true, y_pred, kind, reduction, None, False, n_threads)
             if r is not None:
                 return r[0]
         return _binary(y_true, y_pred, kind, sample_weight, pos_weight, label_smoothing,
@@ -533,8 +533,8 @@ def make_functions(
         """
         if (fast is not None and sample_weight is None and pos_weight is None and eps is None
                 and label_smoothing == 0.0 and nan_policy == "propagate"
-                and n_threads.__class__ is int and n_threads == 1):
-            r = fast(y_true, y_pred, kind, reduction, out, True)
+                and n_threads.__class__ is int and 0 < n_threads <= _MAX_THREADS):
+            r = fast(y_true, y_pred, kind, reduction, out, True, n_threads)
             if r is not None:
                 return r  # type: ignore[no-any-return]
         return _binary(y_true, y_pred, kind, sample_weight, pos_weight, label_smoothing,  # type: ignore[no-any-return]

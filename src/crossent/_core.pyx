@@ -333,8 +333,9 @@ cdef inline bint _overlap(cnp.ndarray a, cnp.ndarray b):
     return pa < pb + cnp.PyArray_NBYTES(b) and pb < pa + cnp.PyArray_NBYTES(a)
 
 
-def binary_fast(y_true, y_pred, kind, reduction, out, bint want_grad):
-    """(loss, grad or None) for plain contiguous float arrays, or None for the general path."""
+def binary_fast(y_true, y_pred, kind, reduction, out, bint want_grad, int n_threads):
+    """(loss, grad or None) for plain contiguous float arrays, or None for the general path.
+    n_threads is a valid count (1 to the cap), checked by the caller."""
     cdef int kcode, typenum, nd, f32
     cdef bint mean
     cdef cnp.ndarray yp, yt, g = None
@@ -401,7 +402,7 @@ def binary_fast(y_true, y_pred, kind, reduction, out, bint want_grad):
     a.grad = cnp.PyArray_DATA(g) if want_grad else NULL
     a.hess = NULL
     a.loss = NULL
-    a.n_threads = 1
+    a.n_threads = n_threads
     if size >= GIL_RELEASE_SIZE:
         with nogil:
             if f32:
