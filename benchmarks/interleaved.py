@@ -11,6 +11,15 @@ within each round (peer time / crossent time, above 1 means crossent is faster) 
 gives the median over rounds, next to each peer's median time. "crossent-2threads" is reported
 as crossent's own speed-up (1-thread time / 2-thread time). n = 1 calls are timed in loops of
 several thousand calls per round, so that the clock's resolution does not matter.
+
+"crossent-2threads" in that table starts each 2-thread call after the other peers' single-thread
+calls, when the second core has been idle for a few hundred milliseconds; on a virtual machine
+such a core comes back slowly, and the 1-thread call just before it also pays for a cold start.
+`--threads` measures the speed-up as a loop that calls crossent repeatedly sees it: each round
+makes a few 1-thread calls back to back, then a few 2-thread calls, and times all but the first
+of each (pytest-benchmark's rounds are back to back too).
+
+    python benchmarks/interleaved.py [--rounds R] --threads [--n N]
 """
 
 from __future__ import annotations
@@ -79,6 +88,26 @@ def _rounds(calls: dict, loops: int, rounds: int) -> dict[str, tuple[float, floa
     return out
 
 
+def measure_threads(n: int, dtype: type, rounds: int, calls: int = 4) -> tuple[float, float, float]:
+    """Median 1-thread and 2-thread seconds per call, and the median within-round speed-up,
+    for back-to-back calls (the first call of each block is a warm-up, not timed)."""
+    x, y = _data("logit", n, dtype)
+    one, two = _make_call("logit", "crossent", x, y), _make_call("logit", "crossent-2threads", x, y)
+    t1s, t2s, ratios = [], [], []
+    for _ in range(rounds):
+        per = []
+        for fn in (one, two):
+            fn()
+            t0 = time.perf_counter()
+            for _ in range(calls - 1):
+                fn()
+            per.append((time.perf_counter() - t0) / (calls - 1))
+        t1s.append(per[0])
+        t2s.append(per[1])
+        ratios.append(per[0] / per[1])
+    return statistics.median(t1s), statistics.median(t2s), statistics.median(ratios)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
@@ -88,7 +117,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="categorical shapes instead of binary sizes, e.g. 100000x10")
     parser.add_argument("--log-loss", action="append", type=int, metavar="N",
                         help="log_loss against scikit-learn's at these sizes")
+    parser.add_argument("--threads", action="store_true",
+                        help="the 2-thread speed-up of back-to-back binary logit calls")
     args = parser.parse_args(argv)
+    if args.threads:
+        print(f"binary logit, n_threads=2 against 1, back-to-back calls, {args.rounds} rounds")
+        print("| dtype | n | 1 thread | 2 threads | speed-up |")
+        print("|---|---:|---:|---:|---:|")
+        for dtype in (np.float32, np.float64):
+            for n in args.n or [10_000_000]:
+                t1, t2, r = measure_threads(n, dtype, args.rounds)
+                print(f"| {np.dtype(dtype).name} | {n:,} | {t1 / n * 1e9:.2f} ns/el | "
+                      f"{t2 / n * 1e9:.2f} ns/el | {r:.2f}x |")
+        return 0
     if args.log_loss:
         print(f"log_loss float64, {args.rounds} interleaved rounds; cells: median time, "
               "median within-round ratio")

@@ -82,6 +82,17 @@ CE_INLINE ce_elem ce_binary_logit(double x, double y, double pw, const ce_pre *p
     return r;
 }
 
+/* (*hi + *lo) *= (1 + v) for v in [0, 1], with 1 + v as the exact pair d + dl, keeping the
+ * rounding error of hi d exactly in lo (ce_fnma is exact there). */
+CE_INLINE void ce_mul_pair(double *hi, double *lo, double v)
+{
+    const double d = 1.0 + v;
+    const double dl = (1.0 - d) + v;
+    const double h = *hi * d;
+    *lo = (*lo * d + *hi * dl) - ce_fnma(*hi, d, h);
+    *hi = h;
+}
+
 CE_INLINE double ce_clip(double v, double lo, double hi)
 {
     return v < lo ? lo : (v > hi ? hi : v);
@@ -347,14 +358,49 @@ CE_INLINE void ce_prefetch_next(const ce_binary_args *a, ptrdiff_t i, ptrdiff_t 
 #endif
 }
 
+/* The sum of log1p(e[t]) over a run, e[t] in [0, 1] or NaN, as the log of the product of the
+ * 1 + e[t]: one log per run instead of one per element. The product is carried as hi + lo in
+ * sixteen interleaved partial products (vectors, as in ce_sum_block), each factor as the exact
+ * pair d + dl = 1 + e (Fast2Sum) and each product's rounding error kept exactly (a fused
+ * multiply-add, or Dekker's product without one), so the product is known to about 2^-100
+ * relative: its log has the accuracy of one log, even when every e is tiny (a sum of tiny losses
+ * keeps its relative precision). A run's factors are at most 2, so the product stays below
+ * 2^len. Used for double data, where it saves a tenth of the pass; for float data the float
+ * log1p is as fast (measured). */
+#define CE_DEFINE_LOG1P_SUM(T, SFX)                                                                \
+    CE_INLINE double ce_log1p_sum_##SFX(const T *e, ptrdiff_t len)                                 \
+    {                                                                                              \
+        double ph[16], pl[16], hi, lo;                                                             \
+        ptrdiff_t t = 0;                                                                           \
+        int j;                                                                                     \
+        for (j = 0; j < 16; ++j) {                                                                 \
+            ph[j] = 1.0;                                                                           \
+            pl[j] = 0.0;                                                                           \
+        }                                                                                          \
+        for (; t + 16 <= len; t += 16)                                                             \
+            for (j = 0; j < 16; ++j)                                                               \
+                ce_mul_pair(&ph[j], &pl[j], (double)e[t + j]);                                     \
+        for (j = 0; t < len; ++t, ++j)                                                             \
+            ce_mul_pair(&ph[j], &pl[j], (double)e[t]);                                             \
+        hi = ph[0];                                                                                \
+        lo = pl[0];                                                                                \
+        for (j = 1; j < 16; ++j) {                                                                 \
+            const double h = hi * ph[j];                                                           \
+            lo = (lo * ph[j] + hi * pl[j]) - ce_fnma(hi, ph[j], h);                                \
+            hi = h;                                                                                \
+        }                                                                                          \
+        return ce_log_impl(hi, 0) + lo / hi;                                                       \
+    }
+
 /* One run of the plain logit pass: the outputs of len <= CE_PLAIN_LEN(T) elements from flat
  * index i0, their loss sum (returned), their count as the kept weight, and the validation
  * counts. Three loops, each with a short dependency chain so that the CPU overlaps many
  * iterations, after one that validates (an OR in an integer as wide as T, so the lanes need no
  * conversion) and finds whether e^-|x| stays normal (then it takes the shorter form): e^-|x|,
  * log1p(e), the rest. A gradient scale other than 1 ("mean") multiplies the gradient before
- * its last rounding (ce_scale_f, ce_scale). */
-#define CE_DEFINE_PLAIN_RUN(T, UT, SFX, FABS, NEAR, SCALE)                                         \
+ * its last rounding (ce_scale_f, ce_scale). With PROD, a pass that returns no per-element loss
+ * takes the run's sum of log1p(e) from ce_log1p_sum instead. */
+#define CE_DEFINE_PLAIN_RUN(T, UT, SFX, FABS, NEAR, SCALE, PROD)                                   \
     CE_INLINE double ce_plain_run_##SFX(int want, int scaled, const ce_binary_args *a,             \
                                         ptrdiff_t i0, ptrdiff_t len, ptrdiff_t next,               \
                                         ce_partial *acc)                                           \
@@ -367,6 +413,7 @@ CE_INLINE void ce_prefetch_next(const ce_binary_args *a, ptrdiff_t i, ptrdiff_t 
         const double gs = a->grad_scale;                                                           \
         const float gs_hi = (float)gs, gs_lo = (float)(gs - (double)gs_hi); /* for float data */   \
         UT bad = 0, far = 0;                                                                       \
+        double log1p_sum = 0.0;                                                                    \
         (void)gs_hi, (void)gs_lo;                                                                  \
         for (ptrdiff_t t = 0; t < len; ++t) {                                                      \
             const T xv = x[t], yv = y[t];                                                          \
@@ -383,11 +430,15 @@ CE_INLINE void ce_prefetch_next(const ce_binary_args *a, ptrdiff_t i, ptrdiff_t 
             for (ptrdiff_t t = 0; t < len; ++t)                                                    \
                 eb[t] = ce_logit_e_##SFX(x[t], 1);                                                 \
         ce_prefetch_next(a, i0 + len, next, sizeof(T), 1);                                         \
-        for (ptrdiff_t t = 0; t < len; ++t)                                                        \
-            lb[t] = ce_logit_l1_##SFX(eb[t]);                                                      \
+        if ((want & CE_WANT_LOSS) || !PROD)                                                        \
+            for (ptrdiff_t t = 0; t < len; ++t)                                                    \
+                lb[t] = ce_logit_l1_##SFX(eb[t]);                                                  \
+        else /* only their sum is asked for: the log of one product */                             \
+            log1p_sum = ce_log1p_sum_##SFX(eb, len);                                               \
         ce_prefetch_next(a, i0 + len, next, sizeof(T), 2);                                         \
         for (ptrdiff_t t = 0; t < len; ++t) {                                                      \
-            const ce_logit_elem_##SFX r = ce_logit_combine_##SFX(x[t], y[t], eb[t], lb[t]);        \
+            const T l1 = ((want & CE_WANT_LOSS) || !PROD) ? lb[t] : (T)0;                          \
+            const ce_logit_elem_##SFX r = ce_logit_combine_##SFX(x[t], y[t], eb[t], l1);           \
             wloss[t] = (double)r.loss;                                                             \
             if (want & CE_WANT_GRAD)                                                               \
                 g[t] = scaled ? SCALE(r.grad_hi, r.grad_lo) : r.grad;                              \
@@ -397,15 +448,16 @@ CE_INLINE void ce_prefetch_next(const ce_binary_args *a, ptrdiff_t i, ptrdiff_t 
                 l[t] = r.loss;                                                                     \
         }                                                                                          \
         ce_add_compensated(&acc->weight_sum, &acc->weight_comp, (double)len);                      \
-        return ce_sum_block(wloss, len);                                                           \
+        return ce_sum_block(wloss, len) + log1p_sum;                                               \
     }
 
 CE_DEFINE_LOCATE(float, f32)
+CE_DEFINE_LOG1P_SUM(double, f64)
 CE_DEFINE_LOCATE(double, f64)
 #define CE_SCALE_F32(hi, lo) ce_scale_f(hi, lo, gs, gs_hi, gs_lo)
 #define CE_SCALE_F64(hi, lo) ce_scale(hi, lo, gs)
-CE_DEFINE_PLAIN_RUN(float, uint32_t, f32, fabsf, CE_EXP_NEAR_F, CE_SCALE_F32)
-CE_DEFINE_PLAIN_RUN(double, uint64_t, f64, fabs, CE_EXP_NEAR, CE_SCALE_F64)
+CE_DEFINE_PLAIN_RUN(float, uint32_t, f32, fabsf, CE_EXP_NEAR_F, CE_SCALE_F32, 0)
+CE_DEFINE_PLAIN_RUN(double, uint64_t, f64, fabs, CE_EXP_NEAR, CE_SCALE_F64, 1)
 
 /* Rows [r0, r1) of the plain logit pass, in runs of CE_PLAIN_LEN flat elements. */
 CE_INLINE void ce_plain_rows(int want, int f32, const ce_binary_args *a, ptrdiff_t r0,
