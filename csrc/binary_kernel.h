@@ -376,7 +376,8 @@ CE_INLINE void ce_mul_pair(double *hi, double *lo, double v)
     const double d = 1.0 + v;
     const double dl = (1.0 - d) + v;
     const double h = *hi * d;
-    *lo = (*lo * d + *hi * dl) - ce_fnma(*hi, d, h);
+    const double t = *hi * dl - ce_fnma(*hi, d, h); /* off the chain of lo */
+    *lo = *lo * d + t;
     *hi = h;
 }
 
