@@ -6,7 +6,7 @@ Rows are drawn to reach every pass and special case of the C kernel: random logi
 scales, confident correct rows (margins 10 to 10^4, the tiny losses), ties at the maximum, masked
 (-inf) classes and rows that span more than 87; row lengths 10 (64 rows per pass, one per lane),
 1000 (one piece) and 3000 (blocks of 512, joined online). Each element is compared with mpmath
-at D digits. Run it once per SIMD path with CROSSENT_CPU=generic|avx2; CROSSENT_BACKEND=numpy
+at D digits. Run it once per SIMD path with CROSSENT_CPU=generic|avx2|avx512; CROSSENT_BACKEND=numpy
 measures the numpy reference.
 """
 
