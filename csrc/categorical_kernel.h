@@ -50,21 +50,21 @@ CE_INLINE double ce_cat_unkey(int64_t k)
 
 /* e^(zh + zl) in float, for zh + zl in [-87, 0] with zl the rounding error of zh (so the
  * exponent is exact though zh is not): ce_exp_neg_impl_f's reduction with zl carried into the
- * reduced argument's low part; the result is normal, so 2^k goes into the exponent bits. */
+ * reduced argument r, then e^r = 1 + r q(r), q of degree 6 by Estrin's scheme, so that all but
+ * three of the operations are multiplications or fused multiply-adds (x86 has as many units
+ * for those as for additions, and the exact difference zh + zl already costs five additions).
+ * About 1 ULP; the result is normal, so 2^k goes into the exponent bits, from kk's low bits. */
 CE_INLINE float ce_cat_exp2_f(float zh, float zl)
 {
-    const float k = (zh * CE_INV_LN2_F + CE_SHIFT_F) - CE_SHIFT_F;
-    const float rh = zh - k * CE_LN2_HI_F; /* exact */
-    const float kl = k * CE_LN2_LO_F - zl;
-    const float r = rh - kl;
-    const float rl = (rh - r) - kl;
-    const float r2 = r * r, r4 = r2 * r2;
-    const float p = ((0.5f + r * (1.0f / 6)) + r2 * (1.0f / 24 + r * (1.0f / 120))) +
-                    r4 * (1.0f / 720 + r * (1.0f / 5040));
-    const float s = 1.0f + r;
-    const float sl = (1.0f - s) + r;
-    const float er = s + (sl + (rl + r2 * p));
-    return ce_from_bits_f(ce_bits_f(er) + (ce_bits_f(k + CE_SHIFT_F) << 23));
+    const float kk = zh * CE_INV_LN2_F + CE_SHIFT_F; /* k + 1.5 2^23: k in the low bits */
+    const float k = kk - CE_SHIFT_F;
+    const float r = (zh - k * CE_LN2_HI_F) - (k * CE_LN2_LO_F - zl); /* the first part exact */
+    const float r2 = r * r;
+    const float q = (1.0f + r * 0.5f) + r2 * ((1.0f / 6 + r * (1.0f / 24)) +
+                                              r2 * ((1.0f / 120 + r * (1.0f / 720)) +
+                                                    r2 * (1.0f / 5040)));
+    const float er = 1.0f + r * q;
+    return ce_from_bits_f(ce_bits_f(er) + (ce_bits_f(kk) << 23));
 }
 
 /* e^(zh + zl) in double for zh <= 0 (or NaN), zl the rounding error of zh: ce_exp_neg_impl's
@@ -104,6 +104,51 @@ static double ce_cat_sum(const double *v, ptrdiff_t len)
         const ptrdiff_t half = (len / 2 + 3) & ~(ptrdiff_t)3;
         return ce_cat_sum(v, half) + ce_cat_sum(v + half, len - half);
     }
+}
+
+/* The sum in double of len <= CE_CAT_ROW floats, as ce_sum_block: sixteen interleaved partial
+ * sums (each of at most 128 terms, far within float precision), then a fixed tree. */
+CE_INLINE double ce_cat_sum_f(const float *v, int len)
+{
+    double s[16] = {0.0};
+    int t = 0, j;
+    for (; t + 16 <= len; t += 16)
+        for (j = 0; j < 16; ++j)
+            s[j] += (double)v[t + j];
+    for (j = 0; t < len; ++t, ++j)
+        s[j] += (double)v[t];
+    return ce_sum_block(s, 16);
+}
+
+/* The number of zeros among len floats, and the index of the first (len if none), in lanes. */
+CE_INLINE int ce_cat_zeros_f(const float *v, int len, int *first)
+{
+    int k, zeros = 0, f = len;
+    for (k = 0; k < len; ++k) {
+        const int at = v[k] == 0.0f ? k : len;
+        zeros += v[k] == 0.0f;
+        f = at < f ? at : f;
+    }
+    *first = f;
+    return zeros;
+}
+
+/* g[j] = ga e[j] rounded once to float. With fused multiply-add, in float lanes: ga as the
+ * pair hi + lo, and hi e[j] + lo e[j] rounded once (lo e[j] is within 2^-24 of the product's
+ * last bit); ga's range keeps hi and lo normal and hi e finite. Otherwise through double. */
+CE_INLINE void ce_cat_grad_f(float *g, const float *e, double ga, int c)
+{
+    int j;
+#ifdef CE_HAVE_FMA
+    if (fabs(ga) >= 0x1p-100 && fabs(ga) <= 0x1p100) {
+        const float hi = (float)ga, lo = (float)(ga - (double)hi);
+        for (j = 0; j < c; ++j)
+            g[j] = fmaf(hi, e[j], lo * e[j]);
+        return;
+    }
+#endif
+    for (j = 0; j < c; ++j)
+        g[j] = (float)(ga * (double)e[j]);
 }
 
 /* v - m as dh + *dl exactly (Knuth's two-sum); dh == 0 exactly when v == m. */
@@ -278,7 +323,7 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
      * (and leaves the row alone) for the general pass otherwise. One read of the row from       \
      * memory for the maximum; the exponentials below it are stored in eb (L1) and used twice. */ \
     CE_INLINE int ce_cat_hard_##SFX(const ce_categorical_args *a, ptrdiff_t i, double *eb,        \
-                                    double *loss)                                                  \
+                                    float *ef, double *loss)                                       \
     {                                                                                              \
         const ptrdiff_t c = a->c;                                                                  \
         const T *x = (const T *)a->y_pred + i * c;                                                 \
@@ -288,12 +333,15 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
         const double w = a->sample_weight ? a->sample_weight[i] : 1.0;                             \
         const double sm = a->label_smoothing, smc = sm / (double)c, keep = 1.0 - sm;               \
         const double sum_cw = a->sum_class_weight;                                                 \
-        ST kmax = KEY((T)-INFINITY), kmin = KEY((T)INFINITY);                                      \
-        ptrdiff_t j, top = 0, ties = 0;                                                            \
+        ST kmax, kmin;                                                                             \
+        int lanes = 0; /* the exponentials are in ef, in float */                                  \
+        ptrdiff_t j, top, ties;                                                                    \
         double m, rest, l1, inv, big_a, cwy, gs, xl;                                               \
         if (y < 0 || y >= c || w == 0.0 || (a->has_ignore && y == a->ignore_index))                \
             return 0;                                                                              \
-        /* the maximum, and NaNs, from integer keys: a NaN's key lies beyond those of +-inf */    \
+        /* the maximum, and NaNs, from integer keys: a NaN's key lies beyond those of +-inf */     \
+        kmax = KEY((T)-INFINITY);                                                                  \
+        kmin = KEY((T)INFINITY);                                                                   \
         for (j = 0; j < c; ++j) {                                                                  \
             const ST k = KEY(x[j]);                                                                \
             kmax = k > kmax ? k : kmax;                                                            \
@@ -305,22 +353,35 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
         if (sizeof(T) == 4 && sm == 0.0 && m - (double)UNKEY(kmin) <= 87.0) {                      \
             /* float rows without smoothing: in float lanes, as ce_cat_small_f32_lanes */          \
             const float mr = (float)-m;                                                            \
-            for (j = 0; j < c; ++j) {                                                              \
-                const float v = (float)x[j];                                                       \
+            const int cf = (int)c;                                                                 \
+            int k;                                                                                 \
+            for (k = 0; k < cf; ++k) {                                                             \
+                const float v = (float)x[k];                                                       \
                 const float dh = v + mr, vv = dh - mr, mm = dh - vv;                               \
                 const float dl = (v - vv) + (mr - mm);                                             \
-                eb[j] = dh < 0.0f ? (double)ce_cat_exp2_f(dh, dl) : 0.0;                           \
-                ties += dh == 0.0f;                                                                \
+                ef[k] = dh < 0.0f ? ce_cat_exp2_f(dh, dl) : 0.0f;                                  \
+            }                                                                                      \
+            lanes = 1;                                                                             \
+            {   /* the classes at the maximum, whose exponentials alone are 0 (none underflows) */ \
+                int topf;                                                                          \
+                rest = ce_cat_sum_f(ef, cf);                                                       \
+                ties = ce_cat_zeros_f(ef, cf, &topf);                                              \
+                top = topf;                                                                        \
             }                                                                                      \
         } else {                                                                                   \
+            top = c;                                                                               \
+            ties = 0;                                                                              \
             for (j = 0; j < c; ++j) {                                                              \
                 double dl;                                                                         \
                 const double d = ce_cat_diff((double)x[j], m, &dl);                                \
+                const ptrdiff_t at = d == 0.0 ? j : c;                                             \
                 eb[j] = d < 0.0 ? ce_cat_exp2(d, dl) : 0.0;                                        \
                 ties += d == 0.0;                                                                  \
+                top = at < top ? at : top;                                                         \
             }                                                                                      \
+            rest = ce_cat_sum(eb, c);                                                              \
         }                                                                                          \
-        rest = ce_cat_sum(eb, c) + (double)(ties - 1);                                             \
+        rest += (double)(ties - 1);                                                                \
         l1 = ce_log1p(rest);                                                                       \
         inv = 1.0 / (1.0 + rest);                                                                  \
         cwy = cw ? cw[y] : 1.0;                                                                    \
@@ -342,14 +403,17 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
              * g may be x itself, so where the maximum lies is read first: the first class at it  \
              * is top, the others are marked -1 in eb (whose exponentials are >= 0) */            \
             const double ga = gs * (big_a * inv), gb = gs * smc;                                   \
-            int y_at_max;                                                                          \
-            while ((double)x[top] != m)                                                            \
-                ++top;                                                                             \
-            y_at_max = (double)x[y] == m;                                                          \
+            const int y_at_max = (double)x[y] == m;                                                \
             for (j = top + 1; ties > 1 && j < c; ++j)                                              \
-                if ((double)x[j] == m)                                                             \
-                    eb[j] = -1.0;                                                                  \
-            if (gb == 0.0)                                                                         \
+                if ((double)x[j] == m) {                                                           \
+                    if (lanes)                                                                     \
+                        ef[j] = -1.0f;                                                             \
+                    else                                                                           \
+                        eb[j] = -1.0;                                                              \
+                }                                                                                  \
+            if (lanes) /* no smoothing: gb is 0 */                                                 \
+                ce_cat_grad_f((float *)g, ef, ga, (int)c);                                         \
+            else if (gb == 0.0)                                                                    \
                 for (j = 0; j < c; ++j)                                                            \
                     g[j] = (T)(ga * eb[j]);                                                        \
             else if (!cw)                                                                          \
@@ -359,10 +423,10 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                 for (j = 0; j < c; ++j)                                                            \
                     g[j] = (T)(ga * eb[j] - gb * cw[j]);                                           \
             for (j = top + 1; ties > 1 && j < c; ++j) /* the other classes at the maximum */      \
-                if (eb[j] == -1.0)                                                                 \
+                if ((lanes ? (double)ef[j] : eb[j]) == -1.0)                                       \
                     g[j] = (T)(gs * (big_a * inv - (cw ? cw[j] : 1.0) * ((j == y ? keep : 0.0) + smc))); \
             if (y != top) {                                                                        \
-                const double ey = y_at_max ? 1.0 : eb[y];                                          \
+                const double ey = y_at_max ? 1.0 : lanes ? (double)ef[y] : eb[y];                  \
                 g[y] = (T)(gs * (big_a * inv * ey - cwy * (keep + smc)));                          \
             }                                                                                      \
             {   /* at the maximum, A p - a; when p > 1/2 as (A - a) - A (1 - p), with              \
@@ -624,6 +688,7 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                                    ptrdiff_t r1, ce_partial *out)                                  \
     {                                                                                              \
         double sum = 0.0, comp = 0.0, eb[2 * CE_CAT_ROW];                                          \
+        float ef[CE_CAT_ROW];                                                                      \
         const double sum_cw = a->sum_class_weight;                                                 \
         const int hard = kind == CE_LOGIT && a->labels && a->c <= CE_CAT_ROW;                      \
         T *l = (T *)a->loss;                                                                       \
@@ -633,11 +698,12 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
         out->bad_label_value = out->bad_pred_value = 0.0;                                          \
         if (kind == CE_LOGIT && a->labels && a->c <= CE_CAT_SMALL) {                               \
             double buf[CE_CAT_SMALL * CE_CAT_BATCH], lb[CE_CAT_BATCH];                             \
+            float buf_f[CE_CAT_SMALL * CE_CAT_BATCH];                                              \
             unsigned char special[CE_CAT_BATCH];                                                   \
             for (ptrdiff_t i0 = r0; i0 < r1; i0 += CE_CAT_BATCH) {                                 \
                 const ptrdiff_t nr = r1 - i0 < CE_CAT_BATCH ? r1 - i0 : CE_CAT_BATCH;              \
                 if (!(sizeof(T) == 4 && a->label_smoothing == 0.0 &&                               \
-                      ce_cat_small_f32_lanes(a, i0, nr, (float *)buf, lb, special)))               \
+                      ce_cat_small_f32_lanes(a, i0, nr, buf_f, lb, special)))                    \
                     ce_cat_small_##SFX(a, i0, nr, buf, lb, special);                               \
                 for (ptrdiff_t r = 0; r < nr; ++r) {                                               \
                     const double v =                                                               \
@@ -651,7 +717,7 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
         }                                                                                          \
         for (ptrdiff_t i = r0; i < r1; ++i) {                                                      \
             double v;                                                                              \
-            if (!(hard && ce_cat_hard_##SFX(a, i, eb, &v)))                                        \
+            if (!(hard && ce_cat_hard_##SFX(a, i, eb, ef, &v)))                                    \
                 v = ce_cat_row_##SFX(kind, a, i, sum_cw, out);                                     \
             if (l)                                                                                 \
                 l[i] = (T)v;                                                                       \
