@@ -336,6 +336,28 @@ def test_accuracy_against_mpmath(api, dtype, margin, c, where):
     assert max(_ulps(g, w, dtype) for g, w in zip(grad[0], want_grad, strict=True)) <= 8
 
 
+@pytest.mark.parametrize("weight", [1e-35, 1e-30, 1.0, 1e30, 1e35])
+@pytest.mark.parametrize("c", [10, 700])
+def test_float32_gradient_scale_against_mpmath(api, weight, c):
+    """float32 rows whose gradient scale (the sample weight) is very small or very large, so
+    that the gradient's factor is or is not a pair of normal floats, and some gradient
+    elements are subnormal: every element within 8 ULP of mpmath times the weight."""
+    import mpmath as mp
+
+    rng = np.random.default_rng(c * 100 + 50 + int(np.log10(weight)))
+    x = (rng.standard_normal((3, c)) * 6).astype(np.float32)
+    y = rng.integers(0, c, 3)
+    _, grad = api.categorical_cross_entropy_with_grad(y, x, kind="logit", reduction="sum",
+                                                      sample_weight=np.full(3, weight))
+    assert grad.dtype == np.float32
+    with mp.workdps(60):
+        for r in range(3):
+            _, want = _mp_row(x[r], int(y[r]))
+            w = mp.mpf(weight)
+            worst = max(_ulps(g, w * v, np.float32) for g, v in zip(grad[r], want, strict=True))
+            assert worst <= 8, (r, worst)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("c", [3, 10, 32, 40, 700, 2048, 2049])
 @pytest.mark.parametrize("wide", [True, False])
