@@ -464,7 +464,8 @@ CE_INLINE double ce_log1p_prod_log(const ce_log1p_prod *p)
             ce_log1p_prod_run_##SFX(prod, eb, len);                                                \
         ce_prefetch_next(a, i0 + len, next, sizeof(T), 2);                                         \
         for (ptrdiff_t t = 0; t < len; ++t) {                                                      \
-            const T l1 = (want & CE_WANT_LOSS) ? lb[t] : (T)0;                                     \
+            /* without per-element losses, -0: x + -0 is x for every x, so no addition is made */ \
+            const T l1 = (want & CE_WANT_LOSS) ? lb[t] : (T)-0.0;                                  \
             const ce_logit_elem_##SFX r = ce_logit_combine_##SFX(x[t], y[t], eb[t], l1);           \
             wloss[t] = (double)r.loss;                                                             \
             if (want & CE_WANT_GRAD)                                                               \

@@ -14,6 +14,14 @@
 #define CE_INLINE static inline
 #endif
 
+/* A hint to bring the cache line at p in, to read (w = 0) or to write (w = 1); nothing where the
+ * compiler has no such builtin. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CE_PREFETCH(p, w) __builtin_prefetch((p), (w))
+#else
+#define CE_PREFETCH(p, w) ((void)(p))
+#endif
+
 /* What a pass computes, besides the loss sum: bit flags known at compile time in each loop. */
 #define CE_WANT_GRAD 1
 #define CE_WANT_LOSS 2

@@ -299,8 +299,9 @@ CE_VM float ce_exp_neg_impl_f(float z, int near)
 {
     /* e^-104 is below half the smallest subnormal: it rounds to 0 */
     const float zc = near ? z : (z < -104.0f ? -104.0f : z);
-    const float k = (zc * CE_INV_LN2_F + CE_SHIFT_F) - CE_SHIFT_F; /* in [-150, 0] */
-    const float rh = zc - k * CE_LN2_HI_F;                          /* exact */
+    const float kk = zc * CE_INV_LN2_F + CE_SHIFT_F; /* k + 1.5 2^23: k in the low bits */
+    const float k = kk - CE_SHIFT_F;                  /* in [-150, 0] */
+    const float rh = zc - k * CE_LN2_HI_F;            /* exact */
     const float kl = k * CE_LN2_LO_F;
     const float r = rh - kl;
     const float rl = (rh - r) - kl;
@@ -310,8 +311,9 @@ CE_VM float ce_exp_neg_impl_f(float z, int near)
     const float s = 1.0f + r;
     const float sl = (1.0f - s) + r; /* exact: |r| < 1 */
     const float er = s + (sl + (rl + r2 * p));
-    if (near) /* the low bits of k + 2^23 1.5 are k: shifted, they are k in the exponent field */
-        return ce_from_bits_f(ce_bits_f(er) + (ce_bits_f(k + CE_SHIFT_F) << 23));
+    if (near) /* kk's low bits, shifted, are k in the exponent field (kk itself, not k + shift
+               * again: one addition fewer) */
+        return ce_from_bits_f(ce_bits_f(er) + (ce_bits_f(kk) << 23));
     {
         const float k1 = (k * 0.5f + CE_SHIFT_F) - CE_SHIFT_F;
         return (er * ce_pow2i_f(k1)) * ce_pow2i_f(k - k1);
@@ -350,8 +352,9 @@ CE_VM double ce_exp_neg_impl(double z, int near)
 {
     /* e^-746 is below half the smallest subnormal */
     const double zc = near ? z : (z < -746.0 ? -746.0 : z);
-    const double k = (zc * CE_INV_LN2 + CE_SHIFT) - CE_SHIFT; /* in [-1077, 0] */
-    const double rh = zc - k * CE_LN2_HI;                      /* exact */
+    const double kk = zc * CE_INV_LN2 + CE_SHIFT; /* k + 1.5 2^52: k in the low bits */
+    const double k = kk - CE_SHIFT;                /* in [-1077, 0] */
+    const double rh = zc - k * CE_LN2_HI;          /* exact */
     const double kl = k * CE_LN2_LO;
     const double r = rh - kl;
     const double rl = (rh - r) - kl;
@@ -365,7 +368,7 @@ CE_VM double ce_exp_neg_impl(double z, int near)
     const double sl = (1.0 - s) + r;
     const double er = s + (sl + (rl + r2 * p));
     if (near)
-        return ce_from_bits(ce_bits(er) + (ce_bits(k + CE_SHIFT) << 52));
+        return ce_from_bits(ce_bits(er) + (ce_bits(kk) << 52));
     {
         const double k1 = (k * 0.5 + CE_SHIFT) - CE_SHIFT;
         return (er * ce_pow2i(k1)) * ce_pow2i(k - k1);
