@@ -442,10 +442,17 @@ CE_INLINE double ce_log1p_prod_log(const ce_log1p_prod *p)
         UT bad = 0, far = 0;                                                                       \
         (void)prod;                                                                                \
         (void)gs_hi, (void)gs_lo;                                                                  \
-        for (ptrdiff_t t = 0; t < len; ++t) {                                                      \
+        for (ptrdiff_t t = 0; t < len; ++t) { /* one flag for both (a NaN x is not near) */        \
             const T xv = x[t], yv = y[t];                                                          \
-            bad |= (UT)!((yv >= 0) & (yv <= 1) & (xv == xv));                                      \
-            far |= (UT)!(FABS(xv) <= NEAR);                                                        \
+            far |= (UT)!((yv >= 0) & (yv <= 1) & (FABS(xv) <= NEAR));                              \
+        }                                                                                          \
+        if (far != 0) { /* rarely: then each on its own */                                         \
+            far = 0;                                                                               \
+            for (ptrdiff_t t = 0; t < len; ++t) {                                                  \
+                const T xv = x[t], yv = y[t];                                                      \
+                bad |= (UT)!((yv >= 0) & (yv <= 1) & (xv == xv));                                  \
+                far |= (UT)!(FABS(xv) <= NEAR);                                                    \
+            }                                                                                      \
         }                                                                                          \
         if (bad != 0) /* before this run writes: an output may be y_pred */                        \
             ce_locate_##SFX(x, y, i0, len, acc);                                                   \
