@@ -151,6 +151,27 @@ CE_INLINE void ce_cat_grad_f(float *g, const float *e, double ga, int c)
         g[j] = (float)(ga * (double)e[j]);
 }
 
+/* ef[k] = e^(x[k] + mr) for k in [b, e), 0 where x[k] + mr is 0 (x[k] + mr <= 0 and >= -87),
+ * from the difference as a float dh and its exact rounding error dl: by Knuth's two-sum
+ * (order 0, six additions), or by Dekker's fast two-sum when every x[k] has an exponent at most
+ * that of mr (order 1) or at least (order 2), three additions. */
+CE_INLINE void ce_cat_exp_block_f(const float *x, float *ef, int b, int e, float mr, int order)
+{
+    for (int k = b; k < e; ++k) {
+        const float v = x[k], dh = v + mr;
+        float dl;
+        if (order == 1)
+            dl = v - (dh - mr);
+        else if (order == 2)
+            dl = mr - (dh - v);
+        else {
+            const float vv = dh - mr, mm = dh - vv;
+            dl = (v - vv) + (mr - mm);
+        }
+        ef[k] = dh < 0.0f ? ce_cat_exp2_f(dh, dl) : 0.0f;
+    }
+}
+
 /* v - m as dh + *dl exactly (Knuth's two-sum); dh == 0 exactly when v == m. */
 CE_INLINE double ce_cat_diff(double v, double m, double *dl)
 {
@@ -355,6 +376,11 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
             /* float rows without smoothing: in float lanes, as ce_cat_small_f32_lanes */          \
             const float mr = (float)-m;                                                            \
             const int cf = (int)c;                                                                 \
+            /* which of x and -m has the larger exponent in every class, if one does: then the     \
+             * exact difference takes three additions (ce_cat_exp_block_f) */                      \
+            const double top_exp = ce_from_bits(ce_bits(m) & 0x7ff0000000000000ULL);               \
+            const int order = m < 0.0 ? 2                                                          \
+                            : fabs((double)UNKEY(kmin)) < 2.0 * top_exp ? 1 : 0;                   \
             int k, b;                                                                              \
             for (b = 0; b < cf; b += 64) {                                                         \
                 const int e = cf - b < 64 ? cf : b + 64;                                           \
@@ -369,12 +395,12 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                             CE_PREFETCH(gn + k, 1);                                                \
                     }                                                                              \
                 }                                                                                  \
-                for (k = b; k < e; ++k) {                                                          \
-                    const float v = (float)x[k];                                                   \
-                    const float dh = v + mr, vv = dh - mr, mm = dh - vv;                           \
-                    const float dl = (v - vv) + (mr - mm);                                         \
-                    ef[k] = dh < 0.0f ? ce_cat_exp2_f(dh, dl) : 0.0f;                              \
-                }                                                                                  \
+                if (order == 1)                                                                    \
+                    ce_cat_exp_block_f((const float *)x, ef, b, e, mr, 1);                         \
+                else if (order == 2)                                                               \
+                    ce_cat_exp_block_f((const float *)x, ef, b, e, mr, 2);                         \
+                else                                                                               \
+                    ce_cat_exp_block_f((const float *)x, ef, b, e, mr, 0);                         \
             }                                                                                      \
             lanes = 1;                                                                             \
             {   /* the classes at the maximum, whose exponentials alone are 0 (none underflows) */ \

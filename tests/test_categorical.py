@@ -336,6 +336,40 @@ def test_accuracy_against_mpmath(api, dtype, margin, c, where):
     assert max(_ulps(g, w, dtype) for g, w in zip(grad[0], want_grad, strict=True)) <= 8
 
 
+@pytest.mark.parametrize("case", ["max_positive_narrow", "all_negative", "max_positive_wide",
+                                  "max_zero"])
+def test_float32_row_differences_against_mpmath(api, case):
+    """float32 rows whose differences x - max are formed in each of the one-block pass's ways
+    (the maximum's exponent at least every other's, at most, or neither), with logits of very
+    different magnitudes so that the differences are not exact in float: loss and every
+    gradient element within 8 ULP of mpmath."""
+    rng = np.random.default_rng(["max_positive_narrow", "all_negative", "max_positive_wide",
+                                 "max_zero"].index(case) + 40)
+    c = 300
+    if case == "max_positive_narrow":  # |x| < 64 = 2 ufp(60), differences down to -86
+        row = rng.uniform(-26.0, 59.0, c)
+        row[7] = 60.0
+    elif case == "all_negative":  # every |x| at least |max|
+        row = -rng.uniform(0.5, 60.0, c)
+        row[7] = -1e-3
+    elif case == "max_positive_wide":
+        row = rng.uniform(-40.0, 1.0, c)
+        row[7] = 1.5
+    else:
+        row = rng.uniform(-30.0, -1.0, c)
+        row[7] = 0.0
+    row[20:40] = rng.choice([1, -1], 20) * 10.0 ** rng.uniform(-9, -2, 20)  # tiny, far exponents
+    if case == "all_negative":
+        row[20:40] = -np.abs(row[20:40]) - 1e-3
+    x = row.astype(np.float32)[None, :]
+    for label in (7, 25, 200):
+        loss, grad = api.categorical_cross_entropy_with_grad([label], x, kind="logit",
+                                                             reduction="sum")
+        want_loss, want_grad = _mp_row(x[0], label)
+        assert _ulps(loss, want_loss, np.float32) <= 8
+        assert max(_ulps(g, w, np.float32) for g, w in zip(grad[0], want_grad, strict=True)) <= 8
+
+
 @pytest.mark.parametrize("weight", [1e-35, 1e-30, 1.0, 1e30, 1e35])
 @pytest.mark.parametrize("c", [10, 700])
 def test_float32_gradient_scale_against_mpmath(api, weight, c):
