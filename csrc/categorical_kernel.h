@@ -384,12 +384,12 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
             int k, b;                                                                              \
             for (b = 0; b < cf; b += 64) {                                                         \
                 const int e = cf - b < 64 ? cf : b + 64;                                           \
-                if (more) { /* the next row's 256 bytes at b, from memory while this block is      \
+                if (more) { /* the next row's classes [b, e), from memory while this block is      \
                              * computed: paced with this loop, not all at once, which would        \
                              * fill the queue of misses (measured: 12% faster from memory) */      \
                     const char *xn = (const char *)(x + c + b);                                    \
                     const char *gn = g ? (const char *)(g + c + b) : NULL;                         \
-                    for (k = 0; k < 256; k += 64) {                                                \
+                    for (k = 0; k < (e - b) * 4; k += 64) {                                        \
                         CE_PREFETCH(xn + k, 0);                                                    \
                         if (gn)                                                                    \
                             CE_PREFETCH(gn + k, 1);                                                \

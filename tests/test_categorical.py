@@ -361,6 +361,9 @@ def test_float32_row_differences_against_mpmath(api, case):
     row[20:40] = rng.choice([1, -1], 20) * 10.0 ** rng.uniform(-9, -2, 20)  # tiny, far exponents
     if case == "all_negative":
         row[20:40] = -np.abs(row[20:40]) - 1e-3
+    if case == "max_zero":  # the maximum 0, tied with a -0
+        row[20:40] = -np.abs(row[20:40])
+        row[8] = -0.0
     x = row.astype(np.float32)[None, :]
     for label in (7, 25, 200):
         loss, grad = api.categorical_cross_entropy_with_grad([label], x, kind="logit",
@@ -370,12 +373,13 @@ def test_float32_row_differences_against_mpmath(api, case):
         assert max(_ulps(g, w, np.float32) for g, w in zip(grad[0], want_grad, strict=True)) <= 8
 
 
-@pytest.mark.parametrize("weight", [1e-35, 1e-30, 1.0, 1e30, 1e35])
+@pytest.mark.parametrize("weight", [1e-35, 1e-30, 1e-28, 1.0, 1e30, 1e35])
 @pytest.mark.parametrize("c", [10, 700])
 def test_float32_gradient_scale_against_mpmath(api, weight, c):
     """float32 rows whose gradient scale (the sample weight) is very small or very large, so
-    that the gradient's factor is or is not a pair of normal floats, and some gradient
-    elements are subnormal: every element within 8 ULP of mpmath times the weight."""
+    that the gradient's factor is or is not a pair of normal floats (1e-28: it is, and many
+    products are subnormal), for rows of the batched (10) and the one-block pass (700): every
+    element within 8 ULP of mpmath times the weight."""
     import mpmath as mp
 
     rng = np.random.default_rng(c * 100 + 50 + int(np.log10(weight)))
