@@ -327,24 +327,20 @@ CE_INLINE double ce_binary_run(int kind, int want, int f32, int per_row, const c
 CE_INLINE void ce_prefetch_next(const ce_binary_args *a, ptrdiff_t i, ptrdiff_t next, size_t size,
                                 int part)
 {
-#if defined(__GNUC__) || defined(__clang__)
     const char *x = (const char *)a->y_pred + i * (ptrdiff_t)size;
     const char *y = (const char *)a->y_true + i * (ptrdiff_t)size;
     const ptrdiff_t bytes = next * (ptrdiff_t)size;
     /* in three parts, one before each compute loop, so as not to queue all of it at once */
     for (ptrdiff_t b = part * 64; b < bytes; b += 3 * 64) {
-        __builtin_prefetch(x + b, 0);
-        __builtin_prefetch(y + b, 0);
+        CE_PREFETCH(x + b, 0);
+        CE_PREFETCH(y + b, 0);
         if (a->grad)
-            __builtin_prefetch((char *)a->grad + i * (ptrdiff_t)size + b, 1);
+            CE_PREFETCH((char *)a->grad + i * (ptrdiff_t)size + b, 1);
         if (a->loss)
-            __builtin_prefetch((char *)a->loss + i * (ptrdiff_t)size + b, 1);
+            CE_PREFETCH((char *)a->loss + i * (ptrdiff_t)size + b, 1);
         if (a->hess)
-            __builtin_prefetch((char *)a->hess + i * (ptrdiff_t)size + b, 1);
+            CE_PREFETCH((char *)a->hess + i * (ptrdiff_t)size + b, 1);
     }
-#else
-    (void)a, (void)i, (void)next, (void)size, (void)part;
-#endif
 }
 
 /* The sum of log1p(e[t]) over the runs of a chunk, e[t] in [0, 1] or NaN, as the log of the

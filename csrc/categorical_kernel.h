@@ -342,7 +342,8 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
     /* Row i of the logits with a hard label, when c <= CE_CAT_ROW and the row holds a finite  \
      * maximum and no NaN: its gradient (when asked) and weighted loss, in *loss; returns 0      \
      * (and leaves the row alone) for the general pass otherwise. One read of the row from       \
-     * memory for the maximum; the exponentials below it are stored in eb (L1) and used twice.   \
+     * memory for the maximum; the exponentials below it are stored in eb (ef for float lanes,  \
+     * in L1) and used twice.                                                                     \
      * more: a next row follows (its logits and gradient are prefetched). */                     \
     CE_INLINE int ce_cat_hard_##SFX(const ce_categorical_args *a, ptrdiff_t i, int more,          \
                                     double *eb, float *ef, double *loss)                           \
