@@ -11,6 +11,7 @@
 
 #define CE_HAVE_FMA 1 /* the target has fused multiply-add */
 #include "binary_kernel.h"
+#include "categorical_avx512.h"
 #include "categorical_kernel.h"
 #include "log_loss_kernel.h"
 

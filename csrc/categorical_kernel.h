@@ -27,6 +27,11 @@
 #define CE_CAT_SMALL 32  /* rows up to this length go CE_CAT_BATCH at a time, one per lane */
 #define CE_CAT_BATCH 64
 
+/* A target's own float32 one-block row (ce_cat_hard_f32_zmm), or none: 0, the row not taken. */
+#ifndef CE_CAT_ROW_F32
+#define CE_CAT_ROW_F32(x, c, ef, xn, gn, m, rest, ties, top) 0
+#endif
+
 /* Integers that order as the floats they come from (NaN aside): the bits, with the other bits
  * of a negative value flipped. Their maximum vectorises where a floating-point one does not. */
 CE_INLINE int32_t ce_cat_key_f(float v)
@@ -362,6 +367,14 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
         double m, rest, l1, inv, big_a, cwy, gs, xl;                                               \
         if (y < 0 || y >= c || w == 0.0 || (a->has_ignore && y == a->ignore_index))                \
             return 0;                                                                              \
+        if (sizeof(T) == 4 && sm == 0.0 && c >= 64 &&                                              \
+            CE_CAT_ROW_F32((const float *)x, c, ef, more ? (const float *)x + c : NULL,            \
+                           more && g ? (const float *)g + c : NULL, &m, &rest, &ties, &top)) {     \
+            /* the target's own float row (categorical_avx512.h), from 64 classes: for fewer,  \
+             * its fixed costs per row outweigh what it saves */                                \
+            lanes = 1;                                                                             \
+            goto have_rest;                                                                        \
+        }                                                                                          \
         /* the maximum, and NaNs, from integer keys: a NaN's key lies beyond those of +-inf */     \
         kmax = KEY((T)-INFINITY);                                                                  \
         kmin = KEY((T)INFINITY);                                                                   \
@@ -423,6 +436,7 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
             }                                                                                      \
             rest = ce_cat_sum(eb, c);                                                              \
         }                                                                                          \
+    have_rest:                                                                                     \
         rest += (double)(ties - 1);                                                                \
         l1 = ce_log1p(rest);                                                                       \
         inv = 1.0 / (1.0 + rest);                                                                  \
@@ -709,8 +723,10 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                                                                                                    \
     /* Row i: its gradient (when asked) and weighted loss (returned). A row whose weight times   \
      * the mean's scale underflows gets a zero gradient, as a binary element does; it is written \
-     * after the pass, which may read the row through y_pred (out=y_pred). */                   \
-    CE_INLINE double ce_cat_row_##SFX(int kind, const ce_categorical_args *a, ptrdiff_t i,        \
+     * after the pass, which may read the row through y_pred (out=y_pred). Not inlined: the      \
+     * callers' loops compile apart from it (inlined next to the AVX-512 one-block pass, rows   \
+     * of 50,257 classes took twice as long, with the same instructions in its own loops). */   \
+    CE_NOINLINE double ce_cat_row_##SFX(int kind, const ce_categorical_args *a, ptrdiff_t i,        \
                                       double sum_cw, ce_partial *acc)                              \
     {                                                                                              \
         T *g = a->grad ? (T *)a->grad + i * a->c : NULL;                                           \

@@ -10,8 +10,13 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define CE_INLINE static inline __attribute__((always_inline))
+#define CE_NOINLINE static __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define CE_INLINE static inline
+#define CE_NOINLINE static __declspec(noinline)
 #else
 #define CE_INLINE static inline
+#define CE_NOINLINE static
 #endif
 
 /* A hint to bring the cache line at p in, to read (w = 0) or to write (w = 1); nothing where the

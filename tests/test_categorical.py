@@ -373,6 +373,50 @@ def test_float32_row_differences_against_mpmath(api, case):
         assert max(_ulps(g, w, np.float32) for g, w in zip(grad[0], want_grad, strict=True)) <= 8
 
 
+@pytest.mark.parametrize("offset", [-3e6, -2.0**20, -1e3, 1e3, 5e5, 2.0**20, 2e6])
+def test_float32_large_logits_against_mpmath(api, offset):
+    """float32 rows of large logits, their maximum at |m| up to 2^20 and beyond: the one-block
+    pass reduces each logit x (not x - m) by multiples of ln 2, so the reduction must stay exact
+    for large k; beyond 2^20 a row takes the general code. Three rows (the next one's prefetch
+    in use), labels at and below the maximum: loss and every gradient element within 8 ULP of
+    mpmath."""
+    rng = np.random.default_rng(int(abs(offset)) % 1000)
+    c = 500
+    x = (offset + rng.uniform(-86.0, 0.0, (3, c))).astype(np.float32)
+    x[:, 7] = np.float32(offset)
+    x[1, 300] = np.float32(offset)  # a tie at the maximum
+    assert np.all(x.max(axis=1) == np.float32(offset))
+    assert np.all(x.max(axis=1).astype(np.float64) - x.min(axis=1) <= 87)
+    y = np.array([7, 25, 400])
+    loss, grad = api.categorical_cross_entropy_with_grad(y, x, kind="logit", reduction="none")
+    for i in range(3):
+        want_loss, want_grad = _mp_row(x[i], y[i])
+        assert _ulps(loss[i], want_loss, np.float32) <= 8, i
+        assert max(_ulps(g, w, np.float32) for g, w in zip(grad[i], want_grad, strict=True)) <= 8
+
+
+@pytest.mark.parametrize("c", [64, 1000, 1001])
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_float32_long_rows_with_a_nan(api, c, where):
+    """A NaN anywhere in a float32 row of the one-block pass (the first class, the middle, the
+    last: the masked tail) follows nan_policy, and the rows around it keep their values."""
+    rng = np.random.default_rng(c)
+    x = (rng.standard_normal((3, c)) * 3).astype(np.float32)
+    j = {"first": 0, "middle": c // 2, "last": c - 1}[where]
+    x[1, j] = np.nan
+    y = np.array([3, 5, 7])
+    loss, grad = api.categorical_cross_entropy_with_grad(y, x, kind="logit", reduction="none")
+    assert np.isnan(loss[1]) and np.all(np.isfinite(loss[[0, 2]]))
+    alone, alone_grad = api.categorical_cross_entropy_with_grad(y[[0, 2]], x[[0, 2]], kind="logit",
+                                                                reduction="none")
+    np.testing.assert_array_equal(loss[[0, 2]], alone)
+    np.testing.assert_array_equal(grad[[0, 2]], alone_grad)
+    with pytest.raises(ValueError, match=rf"y_pred\[1, {j}\] is NaN"):
+        api.categorical_cross_entropy(y, x, kind="logit", nan_policy="raise")
+    kept = api.categorical_cross_entropy(y, x, kind="logit", nan_policy="omit")
+    assert kept == pytest.approx(alone.mean(), rel=1e-6)
+
+
 @pytest.mark.parametrize("weight", [1e-35, 1e-30, 1e-28, 1.0, 1e30, 1e35])
 @pytest.mark.parametrize("c", [10, 700])
 def test_float32_gradient_scale_against_mpmath(api, weight, c):
@@ -397,7 +441,7 @@ def test_float32_gradient_scale_against_mpmath(api, weight, c):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("c", [3, 10, 32, 40, 700, 2048, 2049])
+@pytest.mark.parametrize("c", [3, 10, 32, 40, 63, 64, 65, 127, 700, 2048, 2049])
 @pytest.mark.parametrize("wide", [True, False])
 def test_rows_of_every_shape_against_mpmath(api, dtype, c, wide):
     """A block of rows that exercises each pass's special cases, each row against mpmath to
