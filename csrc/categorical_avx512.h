@@ -84,6 +84,32 @@ CE_INLINE void ce_cat_add16_f32(__m512 e, __m512d *s0, __m512d *s1)
                                  _mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))));
 }
 
+/* The largest and the smallest lane of v (NaN lanes may be dropped: the caller finds NaNs
+ * otherwise). */
+#if defined(__GNUC__) || defined(__clang__)
+CE_INLINE float ce_cat_hmax_f32(__m512 v) { return _mm512_reduce_max_ps(v); }
+CE_INLINE float ce_cat_hmin_f32(__m512 v) { return _mm512_reduce_min_ps(v); }
+#else
+CE_INLINE float ce_cat_hmax_f32(__m512 v)
+{
+    float a[16], r;
+    int i;
+    _mm512_storeu_ps(a, v);
+    for (r = a[0], i = 1; i < 16; ++i)
+        r = a[i] > r ? a[i] : r;
+    return r;
+}
+CE_INLINE float ce_cat_hmin_f32(__m512 v)
+{
+    float a[16], r;
+    int i;
+    _mm512_storeu_ps(a, v);
+    for (r = a[0], i = 1; i < 16; ++i)
+        r = a[i] < r ? a[i] : r;
+    return r;
+}
+#endif
+
 /* The lanes of eq (not 0) at offset j: counted into *nt; the first, if *first is still c. */
 CE_INLINE void ce_cat_count_ties(__mmask16 eq, ptrdiff_t j, ptrdiff_t c, ptrdiff_t *nt,
                                  ptrdiff_t *first)
@@ -136,10 +162,11 @@ CE_INLINE int ce_cat_hard_f32_zmm(const float *x, ptrdiff_t c, float *ef, const 
         hi = _mm512_max_ps(hi, _mm512_mask_loadu_ps(hi, last, x + j));
         lo = _mm512_min_ps(lo, _mm512_mask_loadu_ps(lo, last, x + j));
     }
-    m = (double)_mm512_reduce_max_ps(hi);
-    if (!(fabs(m) <= 0x1p20 && m - (double)_mm512_reduce_min_ps(lo) <= 87.0))
+    m = (double)ce_cat_hmax_f32(hi);
+    if (!(fabs(m) <= 0x1p20 && m - (double)ce_cat_hmin_f32(lo) <= 87.0))
         return 0;
-    /* e^-m = 2^-K F: F = e^(K ln2 - m), K ln2 in two parts (the first times K exact) */
+    /* e^-m = 2^-K F: F = e^(K ln2 - m), K ln2 - m to double precision by one fused
+     * multiply-add with ln 2's high part and the low part's product added */
     big_k = nearbyint(m * CE_INV_LN2);
     f = ce_exp(fma(big_k, CE_LN2_HI, -m) + big_k * CE_LN2_LO);
     k.m = _mm512_set1_ps((float)m);

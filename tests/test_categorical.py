@@ -399,7 +399,8 @@ def test_float32_large_logits_against_mpmath(api, offset):
 @pytest.mark.parametrize("where", ["first", "middle", "last"])
 def test_float32_long_rows_with_a_nan(api, c, where):
     """A NaN anywhere in a float32 row of the one-block pass (the first class, the middle, the
-    last: the masked tail) follows nan_policy, and the rows around it keep their values."""
+    last, which lies in a masked tail when c is not a multiple of 16) follows nan_policy, and
+    the rows around it keep their values."""
     rng = np.random.default_rng(c)
     x = (rng.standard_normal((3, c)) * 3).astype(np.float32)
     j = {"first": 0, "middle": c // 2, "last": c - 1}[where]
