@@ -370,8 +370,8 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
         if (sizeof(T) == 4 && sm == 0.0 && c >= 64 &&                                              \
             CE_CAT_ROW_F32((const float *)x, c, ef, more ? (const float *)x + c : NULL,            \
                            more && g ? (const float *)g + c : NULL, &m, &rest, &ties, &top)) {     \
-            /* the target's own float row (categorical_avx512.h), from 64 classes: for fewer,  \
-             * its fixed costs per row outweigh what it saves */                                \
+            /* the target's own float row (categorical_avx512.h), from 64 classes: for fewer,    \
+             * its fixed costs per row outweigh what it saves */                                  \
             lanes = 1;                                                                             \
             goto have_rest;                                                                        \
         }                                                                                          \
@@ -723,11 +723,11 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                                                                                                    \
     /* Row i: its gradient (when asked) and weighted loss (returned). A row whose weight times   \
      * the mean's scale underflows gets a zero gradient, as a binary element does; it is written \
-     * after the pass, which may read the row through y_pred (out=y_pred). Not inlined: the      \
-     * callers' loops compile apart from it (inlined next to the AVX-512 one-block pass, rows   \
-     * of 50,257 classes took twice as long, with the same instructions in its own loops). */   \
-    CE_NOINLINE double ce_cat_row_##SFX(int kind, const ce_categorical_args *a, ptrdiff_t i,        \
-                                      double sum_cw, ce_partial *acc)                              \
+     * after the pass, which may read the row through y_pred (out=y_pred). Not inlined, so that \
+     * it compiles apart from its callers (inlined next to the AVX-512 one-block pass, rows of   \
+     * 50,257 classes took twice as long from the same source). */                              \
+    CE_NOINLINE double ce_cat_row_##SFX(int kind, const ce_categorical_args *a, ptrdiff_t i,      \
+                                        double sum_cw, ce_partial *acc)                            \
     {                                                                                              \
         T *g = a->grad ? (T *)a->grad + i * a->c : NULL;                                           \
         const double w = a->sample_weight ? a->sample_weight[i] : 1.0;                             \
