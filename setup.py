@@ -58,7 +58,7 @@ extensions = [
         extra_link_args=link_args,
         depends=["csrc/crossent.h", "csrc/vecmath.h", "csrc/kernel_common.h",
                  "csrc/binary_kernel.h", "csrc/logit.h", "csrc/categorical_kernel.h",
-                 "csrc/log_loss_kernel.h", "csrc/categorical_avx512.h"],
+                 "csrc/log_loss_kernel.h", "csrc/categorical_avx512.h", "csrc/logit_avx512.h"],
     )
 ]
 

@@ -9,7 +9,8 @@
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,fma,prefer-vector-width=512")
 #endif
 
-#define CE_HAVE_FMA 1 /* the target has fused multiply-add */
+#define CE_HAVE_FMA 1    /* the target has fused multiply-add */
+#define CE_HAVE_AVX512 1 /* and AVX-512 (F, DQ, VL, BW): its own float32 logit run */
 #include "binary_kernel.h"
 #include "categorical_avx512.h"
 #include "categorical_kernel.h"

@@ -414,6 +414,15 @@ CE_INLINE double ce_log1p_prod_log(const ce_log1p_prod *p)
     return k * CE_LN2_HI + (k * CE_LN2_LO + (ce_log_impl(hi, 0) + lo / hi));
 }
 
+/* A target's own float32 run (logit_avx512.h), which takes the runs with no far logit, no bad
+ * value and no per-element loss (returning 1 and their loss sum in *sum), or none: 0, the
+ * portable loops below run. */
+#ifdef CE_HAVE_AVX512
+#include "logit_avx512.h"
+#else
+#define CE_PLAIN_RUN_F32(want, scaled, a, i0, len, next, prod, sum) 0
+#endif
+
 /* One run of the plain logit pass: the outputs of len <= CE_PLAIN_LEN(T) elements from flat
  * index i0, their loss sum (returned), their count as the kept weight, and the validation
  * counts. Three loops, each with a short dependency chain so that the CPU overlaps many
@@ -436,7 +445,13 @@ CE_INLINE double ce_log1p_prod_log(const ce_log1p_prod *p)
         const double gs = a->grad_scale;                                                           \
         const float gs_hi = (float)gs, gs_lo = (float)(gs - (double)gs_hi); /* for float data */   \
         UT bad = 0, far = 0;                                                                       \
-        (void)prod;                                                                                \
+        double zsum = 0.0;                                                                         \
+        (void)prod, (void)zsum;                                                                    \
+        if (sizeof(T) == 4 && !(want & CE_WANT_LOSS) &&                                            \
+            CE_PLAIN_RUN_F32(want, scaled, a, i0, len, next, prod, &zsum)) {                       \
+            ce_add_compensated(&acc->weight_sum, &acc->weight_comp, (double)len);                  \
+            return zsum;                                                                           \
+        }                                                                                          \
         (void)gs_hi, (void)gs_lo;                                                                  \
         for (ptrdiff_t t = 0; t < len; ++t) { /* one flag for both (a NaN x is not near) */        \
             const T xv = x[t], yv = y[t];                                                          \

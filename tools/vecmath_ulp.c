@@ -2,7 +2,9 @@
  *   float32: every float input, against glibc's double functions (accurate far below a float ULP).
  *   float64: N random inputs per range, against glibc's long double functions (11 more bits).
  * Also the narrow-domain functions of the logit pass (e^z for z <= 0, log1p on [0, 1]) and the
- * logit loss, gradient and hessian they make (csrc/logit.h), for labels 0 and 1.
+ * logit loss, gradient and hessian they make (csrc/logit.h), for labels 0 and 1; built for
+ * AVX-512, also the float32 run of the plain pass that target has (csrc/logit_avx512.h): its
+ * e^z and its gradient and hessian, wherever it is taken (|x| <= 87).
  * Build and run: tools/vecmath_ulp.sh [stride]  (stride 1 = exhaustive float32).
  */
 #include <float.h>
@@ -14,6 +16,11 @@
 
 #include "logit.h"
 #include "vecmath.h"
+#if defined(__AVX512F__) && defined(__AVX512DQ__) && defined(__AVX512BW__)
+#define CE_HAVE_AVX512 1
+#include "binary_kernel.h" /* with logit_avx512.h */
+const double ce_ones[CE_BLOCK] = {1.0};
+#endif
 
 static double ulps_f32(float got, double want)
 {
@@ -81,14 +88,15 @@ static void logit_record(logit_worst *w, const double *err, double x)
         }
 }
 
-static int logit_report(const char *dtype, const logit_worst *w, const char *how)
+/* from: the first of the six to report (2: no loss) */
+static int logit_report(const char *dtype, const logit_worst *w, const char *how, int from)
 {
     static const char *what[6] = {"loss y=0", "loss y=1", "grad y=0", "grad y=1", "hess y=0",
                                   "hess y=1"};
     /* the targets: loss and gradient 2 ULP, hessian 4 */
     static const double limit[6] = {2.0, 2.0, 2.0, 2.0, 4.0, 4.0};
     int status = 0;
-    for (int j = 0; j < 6; ++j) {
+    for (int j = from; j < 6; ++j) {
         printf("%s logit %-8s max %.3f ULP at %a (%s)\n", dtype, what[j], w->err[j], w->at[j], how);
         if (w->err[j] > limit[j])
             status = 1;
@@ -156,7 +164,7 @@ static int measure_logit(uint64_t stride, long samples)
             logit_record(&w, err, x);
         }
         snprintf(how, sizeof how, "stride %llu", (unsigned long long)stride);
-        status |= logit_report("float32", &w, how);
+        status |= logit_report("float32", &w, how, 0);
     }
     worst = 0.0;
     for (long i = 0; i < samples; ++i) {
@@ -216,10 +224,76 @@ static int measure_logit(uint64_t stride, long samples)
             logit_record(&w, err, x);
         }
         snprintf(how, sizeof how, "%ld samples", samples);
-        status |= logit_report("float64", &w, how);
+        status |= logit_report("float64", &w, how, 0);
     }
     return status;
 }
+
+#ifdef CE_HAVE_AVX512
+/* The AVX-512 run (logit_avx512.h), sixteen inputs at a time: e^z over every float z in
+ * [-87, 0]; the gradient and hessian over every float x in [-87, 87], labels 0 and 1 (its loss
+ * is only ever summed: tests/test_plain.py checks the sums). */
+static int measure_logit_zmm(uint64_t stride)
+{
+    const __m512 th = _mm512_loadu_ps(ce_exp2_16_hi), tl = _mm512_loadu_ps(ce_exp2_16_lo);
+    const __m512 sign = _mm512_set1_ps(-0.0f), zero = _mm512_setzero_ps();
+    const uint64_t last = 0xc2ae0000ULL; /* -87 */
+    float in[16], out[16], g0[16], g1[16], h0[16], h1[16], y0[16] = {0}, y1[16];
+    double worst = 0.0, at = 0.0;
+    logit_worst w = {{0}, {0}};
+    char how[64];
+    int status = 0;
+    for (int j = 0; j < 16; ++j)
+        y1[j] = 1.0f;
+    for (uint64_t b = 0x80000000ULL; b <= last; b += 16 * stride) {
+        for (int j = 0; j < 16; ++j) {
+            const uint64_t bj = b + (uint64_t)j * stride;
+            in[j] = u2f((uint32_t)(bj <= last ? bj : last));
+        }
+        _mm512_storeu_ps(out, ce_exp_neg_zmm(_mm512_loadu_ps(in), th, tl));
+        for (int j = 0; j < 16; ++j) {
+            const double err = ulps_f32(out[j], exp((double)in[j]));
+            if (err > worst) {
+                worst = err;
+                at = in[j];
+            }
+        }
+    }
+    printf("float32 exp(z<=0)   max %.3f ULP at %a (avx512 run, stride %llu)\n", worst, at,
+           (unsigned long long)stride);
+    status |= worst > 1.0;
+    for (uint64_t b = 0x80000000ULL; b <= last; b += 16 * stride) {
+        /* x = +-|z|: the lanes alternate in sign */
+        for (int j = 0; j < 16; ++j) {
+            const uint64_t bj = b + (uint64_t)j * stride;
+            in[j] = u2f((uint32_t)(bj <= last ? bj : last));
+            in[j] = (j & 1) ? in[j] : -in[j];
+        }
+        ce_plain_acc_zmm acc = {_mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_set1_pd(1.0),
+                                _mm512_setzero_pd()};
+        _mm512_storeu_ps(out, ce_exp_neg_zmm(_mm512_or_ps(_mm512_loadu_ps(in), sign), th, tl));
+        ce_plain_elems_zmm(CE_WANT_GRAD | CE_WANT_HESS, 0, zero, zero, in, y0, out, g0, h0,
+                           0xffff, &acc);
+        ce_plain_elems_zmm(CE_WANT_GRAD | CE_WANT_HESS, 0, zero, zero, in, y1, out, g1, h1,
+                           0xffff, &acc);
+        for (int j = 0; j < 16; ++j) {
+            const double x = in[j], e = exp(-fabs(x)), q = e / (1.0 + e);
+            const double err[6] = {
+                0.0,
+                0.0,
+                ulps_f32(g0[j], x >= 0 ? 1.0 / (1.0 + e) : q),
+                ulps_f32(g1[j], x >= 0 ? -q : -1.0 / (1.0 + e)),
+                ulps_f32(h0[j], q / (1.0 + e)),
+                ulps_f32(h1[j], q / (1.0 + e)),
+            };
+            logit_record(&w, err, x);
+        }
+    }
+    snprintf(how, sizeof how, "avx512 run, stride %llu", (unsigned long long)stride);
+    status |= logit_report("float32", &w, how, 2);
+    return status;
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -273,5 +347,8 @@ int main(int argc, char **argv)
             status = 1;
     }
     status |= measure_logit(stride, samples);
+#ifdef CE_HAVE_AVX512
+    status |= measure_logit_zmm(stride);
+#endif
     return status;
 }
