@@ -15,7 +15,7 @@ import json
 import sys
 from collections import defaultdict
 
-ORDER = ["numpy-ref", "sklearn", "torch", "numba", "scipy", "np.subtract", "np.negative"]
+ORDER = ["numpy-ref", "sklearn", "torch", "numba", "scipy", "np.subtract"]
 
 
 def table(run: dict) -> str:

@@ -4,10 +4,8 @@ Shapes come from CROSSENT_CAT_SHAPES ("n x C" pairs, comma-separated; default
 "100000x10,2000x1000,64x50257"), float32 logits with integer labels. Peers: PyTorch's
 ``cross_entropy`` forward + backward, scikit-learn's ``HalfMultinomialLoss.loss_gradient``, and
 the numpy/scipy expression with ``scipy.special.logsumexp`` (loss) and the softmax it implies
-(gradient), and ``np.negative(x, out=g)``: one read of the logits and one write of a gradient
-array, the memory-traffic floor of any pass that reads the logits once and stores the gradient
-with ordinary stores. Compare within a group only; ``benchmarks/interleaved.py --categorical``
-measures the same calls in interleaved rounds for the README's ratio table.
+(gradient). Compare within a group only; ``benchmarks/interleaved.py --categorical`` measures
+the same calls in interleaved rounds for the README's ratio table.
 """
 
 import importlib.util
@@ -21,8 +19,7 @@ import crossent
 SHAPES = [tuple(int(float(v)) for v in s.split("x")) for s in
           os.environ.get("CROSSENT_CAT_SHAPES", "100000x10,2000x1000,64x50257").split(",")]
 HAVE = {name: importlib.util.find_spec(name) is not None for name in ("sklearn", "torch", "scipy")}
-CAT_PEERS = [p for p in ["crossent", "crossent-2threads", "torch", "sklearn", "scipy",
-                         "np.negative"]
+CAT_PEERS = [p for p in ["crossent", "crossent-2threads", "torch", "sklearn", "scipy"]
              if HAVE.get(p.split("-")[0], True)]
 
 
@@ -40,8 +37,6 @@ def make_cat_call(peer, x, y):
     if peer == "crossent-2threads":
         return lambda: crossent.categorical_cross_entropy_with_grad(y, x, kind="logit", out=g,
                                                                     n_threads=2)
-    if peer == "np.negative":
-        return lambda: np.negative(x, out=g)
     if peer == "sklearn":
         from sklearn._loss.loss import HalfMultinomialLoss
 
