@@ -30,7 +30,7 @@ static const float ce_exp2_16_lo[16] = {
     0x1.9fcef4p-26f, -0x1.829fd0p-25f, 0x1.15506ep-27f,  0x1.51f848p-27f,
     -0x1.a94b14p-26f, -0x1.3d56b2p-27f, -0x1.822dbcp-27f, 0x1.52486cp-27f};
 
-/* e^z for z in [-87, 0] (then normal): z = (16 k + j) ln2 / 16 + r, |r| <= ln2 / 32, and
+/* e^z for z in [-87, 0] (then normal): z = (16 k + j) ln2 / 16 + r, |r| about ln2 / 32, and
  * e^z = 2^k 2^(j/16) (1 + w), w = e^r - 1 = r + r^2 (1/2 + r/6 + r^2/24) (next term below
  * 2^-34 relative). 2^(j/16) = th + tl comes from two 16-entry tables held in registers (vpermps
  * takes the index from n's low four bits), and e^z is th + (tl + th w) rounded once; the
@@ -51,27 +51,26 @@ CE_INLINE __m512 ce_exp_neg_zmm(__m512 z, __m512 th_tab, __m512 tl_tab)
     p = _mm512_fmadd_ps(r, p, _mm512_set1_ps(0.5f));
     w = _mm512_fmadd_ps(_mm512_mul_ps(r, r), p, r);
     w = _mm512_add_ps(th, _mm512_fmadd_ps(th, w, tl));
-    /* k << 23 = (n << 19) with the low 23 bits cleared (kk's bits above n's shift out) */
+    /* k << 23 = (n << 19) with the low 23 bits cleared: kk's bits are 1.5 2^23's plus n, and
+     * 1.5 2^23's bits (a multiple of 2^22) leave the word when shifted left by 19 */
     return _mm512_castsi512_ps(_mm512_add_epi32(
         _mm512_castps_si512(w),
-        _mm512_and_si512(_mm512_slli_epi32(nb, 19), _mm512_set1_epi32((int)0xff800000u))));
+        _mm512_and_si512(_mm512_slli_epi32(nb, 19), _mm512_set1_epi32(-0x800000))));
 }
 
 /* Two factor vectors, 1 + e0 and 1 + e1 (eight lanes each, e in [0, 1]), into the product pair
  * hi + lo: their product 1 + f, f = e0 + e1 + e0 e1 (within 2^-52 of itself: a relative error
  * of f, not of 1 + f, so a sum of tiny losses keeps its precision), then h = hi (1 + f) by one
  * fused multiply-add, whose rounding error hi f - (h - hi) is found by another and added to
- * lo. h - hi is exact when f <= 1 (Sterbenz: hi <= h <= 2 hi); above, where the factor's log
- * is more than ln 2, its rounding is within 2^-52 of hi. ce_mul_pair does the same with 1 + e
- * as an exact pair and lo multiplied by it too; here lo f is left out: lo stays within a few
- * thousand ulps of hi over a chunk (at most 2048 factors, each adding under an ulp), so what
- * is left out is below 2^-40 of f relative to the product, which moves the log of the product
- * by less than 2^-39 of the loss. */
+ * lo (1 + f). h - hi is exact when f <= 1 (Sterbenz: hi <= h <= 2 hi); above, where the
+ * factor's log is more than ln 2, its rounding is within 2^-52 of hi. ce_mul_pair does the
+ * same with 1 + e as an exact pair. */
 CE_INLINE void ce_plain_prod_zmm(__m512d e0, __m512d e1, __m512d *hi, __m512d *lo)
 {
     const __m512d f = _mm512_fmadd_pd(e0, e1, _mm512_add_pd(e0, e1));
     const __m512d h = _mm512_fmadd_pd(*hi, f, *hi);
-    *lo = _mm512_add_pd(*lo, _mm512_fmadd_pd(*hi, f, _mm512_sub_pd(*hi, h)));
+    const __m512d t = _mm512_fmadd_pd(*hi, f, _mm512_sub_pd(*hi, h));
+    *lo = _mm512_fmadd_pd(*lo, f, _mm512_add_pd(*lo, t));
     *hi = h;
 }
 
@@ -112,7 +111,7 @@ CE_INLINE int ce_plain_exp_zmm(const float *x, const float *y, ptrdiff_t len, fl
 }
 
 /* What a run carries from vector to vector: the a x partial sums (lanes 0-7 and 8-15) and the
- * product pair; and the gradient scale as a float pair. */
+ * product pair. */
 typedef struct {
     __m512d s0, s1, hi, lo;
 } ce_plain_acc_zmm;
