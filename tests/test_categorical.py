@@ -373,13 +373,14 @@ def test_float32_row_differences_against_mpmath(api, case):
         assert max(_ulps(g, w, np.float32) for g, w in zip(grad[0], want_grad, strict=True)) <= 8
 
 
-@pytest.mark.parametrize("offset", [-3e6, -2.0**20, -1e3, 1e3, 5e5, 2.0**20, 2e6])
+@pytest.mark.parametrize("offset", [-3e6, -2.0**20, -3e5, -2.0**18, -1e3, 1e3, 2e5, 2.0**18,
+                                    3e5, 2.0**20, 2e6])
 def test_float32_large_logits_against_mpmath(api, offset):
-    """float32 rows of large logits, their maximum at |m| up to 2^20 and beyond: the one-block
-    pass reduces each logit x (not x - m) by multiples of ln 2, so the reduction must stay exact
-    for large k; beyond 2^20 a row takes the general code. Three rows (the next one's prefetch
-    in use), labels at and below the maximum: loss and every gradient element within 8 ULP of
-    mpmath."""
+    """float32 rows of large logits, their maximum at |m| up to 2^18 and beyond: the AVX-512
+    one-block pass reduces each logit x (not x - m) by multiples of ln 2 / 16, so the reduction
+    must stay exact for large k; beyond 2^18 a row takes the general code. Three rows (the next
+    one's prefetch in use), labels at and below the maximum: loss and every gradient element
+    within 8 ULP of mpmath."""
     rng = np.random.default_rng(int(abs(offset)) % 1000)
     c = 500
     x = (offset + rng.uniform(-86.0, 0.0, (3, c))).astype(np.float32)
@@ -393,6 +394,28 @@ def test_float32_large_logits_against_mpmath(api, offset):
         want_loss, want_grad = _mp_row(x[i], y[i])
         assert _ulps(loss[i], want_loss, np.float32) <= 8, i
         assert max(_ulps(g, w, np.float32) for g, w in zip(grad[i], want_grad, strict=True)) <= 8
+
+
+@pytest.mark.parametrize("c", [64, 100, 1001, 2048])
+def test_float32_ties_across_vectors_against_mpmath(api, c):
+    """Classes at the maximum spread over the one-block pass's groups of four vectors and its
+    masked tail (the AVX-512 row looks for them once per four vectors, then per vector): each
+    one counted and the first found, whether the label is one of them or below; loss and
+    every gradient element within 8 ULP of mpmath."""
+    rng = np.random.default_rng(c)
+    x = (rng.standard_normal((5, c)) * 3).astype(np.float32)
+    top = np.float32(12.5)
+    x[0, [3, 17, 63, c - 1]] = top          # ties in the first group and in the last vector
+    x[1, c - 1] = top                       # the one maximum in the last vector (or tail)
+    x[2, [min(70, c - 2), c - 1]] = top     # the first of them past the first group
+    x[3, :] = top                           # every class
+    x[4, [0, c // 2]] = top
+    y = np.array([17, 4, c - 1, c // 3, c // 2])
+    loss, grad = api.categorical_cross_entropy_with_grad(y, x, kind="logit", reduction="none")
+    for i in range(len(y)):
+        want_loss, want_grad = _mp_row(x[i], y[i])
+        assert _ulps(loss[i], want_loss, np.float32) <= 8, i
+        assert max(_ulps(g, w, np.float32) for g, w in zip(grad[i], want_grad, strict=True)) <= 8, i
 
 
 @pytest.mark.parametrize("c", [64, 1000, 1001])
