@@ -6,7 +6,7 @@
  * which is exact, and the row's e^-m = 2^-K F, F = e^(K ln2 - m) in [0.7, 1.42], is computed
  * once in double. 2^(n/16) = 2^floor(n/16) 2^(j/16), j = n mod 16, and F 2^(j/16) is a
  * 16-entry table made for the row and held in a register (vpermps takes j from the low bits
- * of the reduction's own sum), so |r| <= ln2/32 and a cubic suffices. Per element that is
+ * of the reduction's own sum), so |r| <= 0.0252 (ln2/32 and a little) and a cubic suffices. Per element that is
  * the reduction, a table lookup, a cubic and a scaling, with no additions to recover rounding
  * errors. The same pass sums the exponentials (in float by fours, then in double) and counts
  * the classes at the maximum, whose exponentials are stored as 0.
@@ -33,12 +33,13 @@ typedef struct {
  * float. Each step is taken for every vector before the next, independent work side by side
  * for the scheduler.
  *
- * kk = fma(x, log2 e, 1.5 2^19 - K) lies in [2^19, 2^20), where floats are sixteenths: it is
- * 1.5 2^19 + n/16 - K, n = round(16 x / ln2), so kk - s1 = n/16 exactly (|n/16| < 2^19 when
+ * kk = fma(x, log2 e, 1.5 2^19 - K) lies in [2^19, 2^20) in the row's lanes (x in [m - 87, m];
+ * a masked lane's 0 may fall outside, unused), where floats are sixteenths: it is 1.5 2^19 +
+ * n/16 - K, n = 16 x log2 e rounded (log2 e as a float), so kk - s1 = n/16 exactly (|n/16| < 2^19 when
  * |m| <= 2^18), kk - shift = n/16 - K (vscalefps takes its floor, floor(n/16) - K), and kk's
  * low four bits are j. r = x - (n/16) ln2 by ln 2's float nearest (exact: the result is
  * representable), then its remainder; |r| <= 0.0252 (ln2/32, widened by log2 e's rounding for
- * |x| up to 2^18). e^r = 1 + r + c2 r^2 + c3 r^3 with c2, c3 fitted to the relative error over
+ * |x| up to 2^18 + 87; the limit on |m| keeps r on the cubic's interval). e^r = 1 + r + c2 r^2 + c3 r^3 with c2, c3 fitted to the relative error over
  * that interval (0.05 ULP; Taylor's 1/2, 1/6 give 0.29), and t e^r = t + (t r) q, q = 1 + c2 r
  * + c3 r^2, is rounded once. */
 CE_INLINE __m512 ce_cat_exp_f32(const ce_cat_f32_consts *k, const float *x, float *ef, int nv,
@@ -138,12 +139,16 @@ CE_INLINE void ce_cat_count_ties(__mmask16 eq, ptrdiff_t j, ptrdiff_t c, ptrdiff
  * spans at most 87 and holds no NaN, the exponentials e^(x_j - m) into ef (0 at m), and
  * returns 1 with m, the others' mass rest = sum_j ef[j], the count of classes at m and the
  * first of them; otherwise 0 (the row takes ce_cat_hard's general code). xn and gn are the
- * next row's logits and gradient (or any c readable floats), prefetched as this one is
- * computed.
+ * next row's logits and gradient (or any c readable floats: the caller gives this row's
+ * logits when there is no next row, and the next row's logits when there is no gradient, which
+ * are then prefetched for writing, harmlessly), prefetched as this one is computed.
  *
- * Accuracy: the reduction is exact but for one rounding of a term below 2^-16 of r; the table
- * entry F 2^(j/16) is rounded to float (half an ULP) and t e^r once more, after terms of
- * relative error 2^-24 that are at most 0.026 of it: about 1 ULP in all. The sum: four
+ * Accuracy: the reduction's first step is exact; its second rounds to within half an ULP of r
+ * (below 2^-29), and ln 2 as two floats misses by at most |n/16| 8.8e-17 (below 3.3e-11). The
+ * table entry F 2^(j/16) is rounded to float, half an ULP of t, which is up to about one ULP of
+ * the result when t's significand is near 1 and the result's near 2; t e^r is rounded once
+ * more, after terms of relative error 2^-24 that are at most 0.026 of it: at most about 1.5
+ * ULP in all. The sum: four
  * exponentials added in float (all >= 0: a relative error of at most 2^-23 for the whole sum),
  * then sixteen partial sums in double in a fixed order, as ce_cat_sum_f. */
 CE_INLINE int ce_cat_hard_f32_zmm(const float *x, ptrdiff_t c, float *ef, const float *xn,

@@ -1,6 +1,6 @@
 /* The float32 run of the plain logit pass in AVX-512 intrinsics (included by binary_kernel.h
  * where the target file asks for it, CE_HAVE_AVX512; the plain run calls it through
- * CE_PLAIN_RUN_F32).
+ * CE_PLAIN_RUN_F32; categorical_avx512.h takes its table of 2^(j/16) and its lane helpers).
  *
  * It takes the runs whose every logit has |x| <= 87 and every label is in [0, 1], when no
  * per-element loss is asked for: two loops over the run's vectors, e^-|x| with the run's
@@ -18,7 +18,7 @@
 #include "vecmath.h"
 
 /* 2^(j/16), j = 0..15, as float pairs hi + lo (hi the nearest float, lo the nearest to the rest)
- * for ce_exp_neg_zmm. */
+ * for ce_exp_neg_zmm, and for the categorical row's table (categorical_avx512.h). */
 static const float ce_exp2_16_hi[16] = {
     0x1p+0f,         0x1.0b5586p+0f, 0x1.172b84p+0f, 0x1.2387a6p+0f,
     0x1.306fe0p+0f,  0x1.3dea64p+0f, 0x1.4bfdaep+0f, 0x1.5ab07ep+0f,

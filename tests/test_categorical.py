@@ -407,7 +407,7 @@ def test_float32_ties_across_vectors_against_mpmath(api, c):
     top = np.float32(12.5)
     x[0, [3, 17, 63, c - 1]] = top          # ties in the first group and in the last vector
     x[1, c - 1] = top                       # the one maximum in the last vector (or tail)
-    x[2, [min(70, c - 2), c - 1]] = top     # the first of them past the first group
+    x[2, [min(70, c - 2), c - 1]] = top     # the first past the first group when c > 64
     x[3, :] = top                           # every class
     x[4, [0, c // 2]] = top
     y = np.array([17, 4, c - 1, c // 3, c // 2])
