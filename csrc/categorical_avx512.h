@@ -6,10 +6,10 @@
  * which is exact, and the row's e^-m = 2^-K F, F = e^(K ln2 - m) in [0.7, 1.42], is computed
  * once in double. 2^(n/16) = 2^floor(n/16) 2^(j/16), j = n mod 16, and F 2^(j/16) is a
  * 16-entry table made for the row and held in a register (vpermps takes j from the low bits
- * of the reduction's own sum), so |r| <= 0.0252 (ln2/32 and a little) and a cubic suffices. Per element that is
- * the reduction, a table lookup, a cubic and a scaling, with no additions to recover rounding
- * errors. The same pass sums the exponentials (in float by fours, then in double) and counts
- * the classes at the maximum, whose exponentials are stored as 0.
+ * of the reduction's own sum), so |r| <= 0.0252 (ln2/32 and a little) and a cubic suffices.
+ * Per element that is the reduction, a table lookup, a cubic and a scaling, with no additions
+ * to recover rounding errors. The same pass sums the exponentials (in float by fours, then in
+ * double) and counts the classes at the maximum, whose exponentials are stored as 0.
  *
  * On a 2-core AMD EPYC (Zen 4) the row with its gradient takes 0.35 ns per element in L1,
  * against 0.57 for the portable one-block pass (docs/decisions.md). */
@@ -35,13 +35,14 @@ typedef struct {
  *
  * kk = fma(x, log2 e, 1.5 2^19 - K) lies in [2^19, 2^20) in the row's lanes (x in [m - 87, m];
  * a masked lane's 0 may fall outside, unused), where floats are sixteenths: it is 1.5 2^19 +
- * n/16 - K, n = 16 x log2 e rounded (log2 e as a float), so kk - s1 = n/16 exactly (|n/16| < 2^19 when
- * |m| <= 2^18), kk - shift = n/16 - K (vscalefps takes its floor, floor(n/16) - K), and kk's
- * low four bits are j. r = x - (n/16) ln2 by ln 2's float nearest (exact: the result is
- * representable), then its remainder; |r| <= 0.0252 (ln2/32, widened by log2 e's rounding for
- * |x| up to 2^18 + 87; the limit on |m| keeps r on the cubic's interval). e^r = 1 + r + c2 r^2 + c3 r^3 with c2, c3 fitted to the relative error over
- * that interval (0.05 ULP; Taylor's 1/2, 1/6 give 0.29), and t e^r = t + (t r) q, q = 1 + c2 r
- * + c3 r^2, is rounded once. */
+ * n/16 - K, n = 16 x log2 e rounded (log2 e as a float), so kk - s1 = n/16 exactly
+ * (|n/16| < 2^19 when |m| <= 2^18), kk - shift = n/16 - K (vscalefps takes its floor,
+ * floor(n/16) - K), and kk's low four bits are j. r = x - (n/16) ln2 by ln 2's float nearest
+ * (exact: the result is representable), then its remainder; |r| <= 0.0252 (ln2/32, widened by
+ * log2 e's rounding for |x| up to 2^18 + 87; the limit on |m| keeps r on the cubic's
+ * interval). e^r = 1 + r + c2 r^2 + c3 r^3 with c2, c3 fitted to the relative error over that
+ * interval (0.05 ULP; Taylor's 1/2, 1/6 give 0.29), and t e^r = t + (t r) q, q = 1 + c2 r +
+ * c3 r^2, is rounded once. */
 CE_INLINE __m512 ce_cat_exp_f32(const ce_cat_f32_consts *k, const float *x, float *ef, int nv,
                                 __mmask16 tail, __mmask16 *keep)
 {

@@ -369,7 +369,7 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
             return 0;                                                                              \
         if (sizeof(T) == 4 && sm == 0.0 && c >= 64 &&                                              \
             CE_CAT_ROW_F32((const float *)x, c, ef, (const float *)x + (more ? c : 0),             \
-                           more && g ? (const float *)g + c : (const float *)x + (more ? c : 0),    \
+                           more && g ? (const float *)g + c : (const float *)x + (more ? c : 0),   \
                            &m, &rest, &ties, &top)) {                                              \
             /* the target's own float row (categorical_avx512.h), from 64 classes: for fewer,    \
              * its fixed costs per row outweigh what it saves */                                  \
