@@ -136,34 +136,26 @@ CE_INLINE void ce_cat_count_ties(__mmask16 eq, ptrdiff_t j, ptrdiff_t c, ptrdiff
 #endif
 }
 
-/* Row x of 64 <= c <= CE_CAT_ROW float logits: when its maximum m is finite with |m| <= 2^18, it
- * spans at most 87 and holds no NaN, the exponentials e^(x_j - m) into ef (0 at m), and
- * returns 1 with m, the others' mass rest = sum_j ef[j], the count of classes at m and the
- * first of them; otherwise 0 (the row takes ce_cat_hard's general code). xn and gn are the
- * next row's logits and gradient (or any c readable floats: the caller gives this row's
- * logits when there is no next row, and the next row's logits when there is no gradient, which
- * are then prefetched for writing, harmlessly), prefetched as this one is computed.
- *
- * Accuracy: the reduction's first step is exact; its second rounds to within half an ULP of r
- * (below 2^-29), and ln 2 as two floats misses by at most |n/16| 8.8e-17 (below 3.3e-11). The
- * table entry F 2^(j/16) is rounded to float, half an ULP of t, which is up to about one ULP of
- * the result when t's significand is near 1 and the result's near 2; t e^r is rounded once
- * more, after terms of relative error 2^-24 that are at most 0.026 of it: at most about 1.5
- * ULP in all. The sum: four
- * exponentials added in float (all >= 0: a relative error of at most 2^-23 for the whole sum),
- * then sixteen partial sums in double in a fixed order, as ce_cat_sum_f. */
-CE_INLINE int ce_cat_hard_f32_zmm(const float *x, ptrdiff_t c, float *ef, const float *xn,
-                                  const float *gn, double *mo, double *rest, ptrdiff_t *ties,
-                                  ptrdiff_t *top)
+/* A row's maximum and constants, made ahead: while one row's loss and gradient are computed,
+ * the next row's maximum, e^-max and table are already on their way, so that the latency of
+ * those chains (a horizontal maximum, an exponential, a table; about 170 cycles) overlaps the
+ * gradient pass instead of preceding the next row. */
+typedef struct {
+    const float *x; /* the row they are for; NULL for none */
+    int ok;         /* whether that row can take this pass */
+    double m;
+    ce_cat_f32_consts k;
+} ce_cat_f32_ahead;
+
+/* Row x's maximum m and constants: 1 when m is finite with |m| <= 2^18 and the row spans at
+ * most 87, else 0. NaNs may go unseen here (a maximum drops them); their exponentials are NaN,
+ * and so then is the row's sum, which sends it back. */
+CE_INLINE int ce_cat_f32_prepare(const float *x, ptrdiff_t c, ce_cat_f32_consts *k, double *mo)
 {
     const __mmask16 last = (__mmask16)((1u << (c & 15)) - 1u);
     __m512 hi = _mm512_set1_ps(-INFINITY), lo = _mm512_set1_ps(INFINITY);
-    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
-    ce_cat_f32_consts k;
-    double m, big_k, f, s[16];
-    ptrdiff_t j, nt = 0, first = c;
-    /* NaNs may go unseen here (a maximum drops them); their exponentials are NaN, and so then
-     * is the sum, which sends the row back */
+    double m, big_k, f;
+    ptrdiff_t j;
     for (j = 0; j + 16 <= c; j += 16) {
         const __m512 v = _mm512_loadu_ps(x + j);
         hi = _mm512_max_ps(hi, v);
@@ -180,28 +172,75 @@ CE_INLINE int ce_cat_hard_f32_zmm(const float *x, ptrdiff_t c, float *ef, const 
      * multiply-add with ln 2's high part and the low part's product added */
     big_k = nearbyint(m * CE_INV_LN2);
     f = ce_exp(fma(big_k, CE_LN2_HI, -m) + big_k * CE_LN2_LO);
-    k.m = _mm512_set1_ps((float)m);
-    k.shift = _mm512_set1_ps(0x1.8p19f);
-    k.s1 = _mm512_set1_ps((float)(0x1.8p19 - big_k));
-    k.l2e = _mm512_set1_ps(CE_INV_LN2_F);
-    k.near = _mm512_set1_ps(CE_LN2_NEAR_F);
-    k.far = _mm512_set1_ps(CE_LN2_FAR_F);
+    k->m = _mm512_set1_ps((float)m);
+    k->shift = _mm512_set1_ps(0x1.8p19f);
+    k->s1 = _mm512_set1_ps((float)(0x1.8p19 - big_k));
+    k->l2e = _mm512_set1_ps(CE_INV_LN2_F);
+    k->near = _mm512_set1_ps(CE_LN2_NEAR_F);
+    k->far = _mm512_set1_ps(CE_LN2_FAR_F);
     {   /* t[j] = F 2^(j/16): the pair hi + lo exact in double, times F, rounded to float */
         const __m512 th = _mm512_loadu_ps(ce_exp2_16_hi), tl = _mm512_loadu_ps(ce_exp2_16_lo);
         const __m512d fv = _mm512_set1_pd(f);
         const __m512d t0 = _mm512_mul_pd(fv, _mm512_add_pd(ce_lo8_pd(th), ce_lo8_pd(tl)));
         const __m512d t1 = _mm512_mul_pd(fv, _mm512_add_pd(ce_hi8_pd(th), ce_hi8_pd(tl)));
-        k.t = _mm512_castpd_ps(_mm512_insertf64x4(
+        k->t = _mm512_castpd_ps(_mm512_insertf64x4(
             _mm512_castps_pd(_mm512_castps256_ps512(_mm512_cvtpd_ps(t0))),
             _mm256_castps_pd(_mm512_cvtpd_ps(t1)), 1));
     }
+    *mo = m;
+    return 1;
+}
+
+/* Row x of 64 <= c <= CE_CAT_ROW float logits: when it can take this pass (ce_cat_f32_prepare),
+ * the exponentials e^(x_j - m) into ef (0 at m), and returns 1 with m, the others' mass rest =
+ * sum_j ef[j], the count of classes at m and the first of them; otherwise 0 (the row takes
+ * ce_cat_hard's general code). Its maximum and constants come from *ahead when made there for
+ * x. xn is the next row's logits, or x itself when there is no next row (in the caller's range:
+ * another thread may be writing beyond it); then the next row's are made into *ahead after
+ * this row's exponentials. gx is this row's gradient, or any c readable floats (its logits
+ * when there is no gradient; prefetched for writing, harmlessly).
+ *
+ * Memory: the next row's logits are prefetched into L2 over the first half of this row's pass,
+ * to be near when its maximum is taken right after; this row's gradient, for writing, over the
+ * whole pass, for the caller's gradient pass. Measured on a Zen 4 (docs/decisions.md), from
+ * memory with the cache full of modified lines: prefetching the logits into L1 instead was 9%
+ * slower, and not prefetching them 3%; the hardware's own prefetcher follows the stream, and
+ * L1 requests ahead of it only queue behind it.
+ *
+ * Accuracy: the reduction's first step is exact; its second rounds to within half an ULP of r
+ * (below 2^-29), and ln 2 as two floats misses by at most |n/16| 8.8e-17 (below 3.3e-11). The
+ * table entry F 2^(j/16) is rounded to float, half an ULP of t, which is up to about one ULP of
+ * the result when t's significand is near 1 and the result's near 2; t e^r is rounded once
+ * more, after terms of relative error 2^-24 that are at most 0.026 of it: at most about 1.5
+ * ULP in all. The sum: four exponentials added in float (all >= 0: a relative error of at most
+ * 2^-23 for the whole sum), then sixteen partial sums in double in a fixed order, as
+ * ce_cat_sum_f. */
+CE_INLINE int ce_cat_hard_f32_zmm(const float *x, ptrdiff_t c, float *ef, const float *xn,
+                                  const float *gx, ce_cat_f32_ahead *ahead, double *mo,
+                                  double *rest, ptrdiff_t *ties, ptrdiff_t *top)
+{
+    const __mmask16 last = (__mmask16)((1u << (c & 15)) - 1u);
+    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+    ce_cat_f32_consts k;
+    double m, s[16];
+    ptrdiff_t j, nt = 0, first = c;
+    if (ahead->x == x) {
+        if (!ahead->ok)
+            return 0;
+        k = ahead->k;
+        m = ahead->m;
+    } else if (!ce_cat_f32_prepare(x, c, &k, &m))
+        return 0;
     for (j = 0; j + 64 <= c; j += 64) {
         __mmask16 keep[4];
         int u;
         ce_cat_add16_f32(ce_cat_exp_f32(&k, x + j, ef + j, 4, 0xffff, keep), &s0, &s1);
         for (u = 0; u < 4; ++u) {
-            CE_PREFETCH(xn + j + 16 * u, 0);
-            CE_PREFETCH(gn + j + 16 * u, 1);
+            if (2 * j + 16 * u < c) /* the next row's classes 2j .. 2j + 127 */
+                CE_PREFETCH_L2(xn + 2 * j + 16 * u);
+            if (2 * j + 64 + 16 * u < c)
+                CE_PREFETCH_L2(xn + 2 * j + 64 + 16 * u);
+            CE_PREFETCH(gx + j + 16 * u, 1);
         }
         if ((keep[0] & keep[1] & keep[2] & keep[3]) != 0xffff)
             for (u = 0; u < 4; ++u)
@@ -212,10 +251,13 @@ CE_INLINE int ce_cat_hard_f32_zmm(const float *x, ptrdiff_t c, float *ef, const 
         const __mmask16 tail = c - j >= 16 ? (__mmask16)0xffff : last;
         __mmask16 keep;
         ce_cat_add16_f32(ce_cat_exp_f32(&k, x + j, ef + j, 1, tail, &keep), &s0, &s1);
-        CE_PREFETCH(xn + j, 0);
-        CE_PREFETCH(gn + j, 1);
+        CE_PREFETCH(gx + j, 1);
         if (keep != tail)
             ce_cat_count_ties((__mmask16)(keep ^ tail), j, c, &nt, &first);
+    }
+    if (xn != x) { /* the next row's, while this one's sum and gradient are finished */
+        ahead->x = xn;
+        ahead->ok = ce_cat_f32_prepare(xn, c, &ahead->k, &ahead->m);
     }
     _mm512_storeu_pd(s, s0);
     _mm512_storeu_pd(s + 8, s1);
@@ -229,5 +271,6 @@ CE_INLINE int ce_cat_hard_f32_zmm(const float *x, ptrdiff_t c, float *ef, const 
 }
 
 #define CE_CAT_ROW_F32 ce_cat_hard_f32_zmm
+#define CE_CAT_AHEAD ce_cat_f32_ahead
 
 #endif /* CE_CATEGORICAL_AVX512_H */

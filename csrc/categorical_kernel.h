@@ -27,9 +27,14 @@
 #define CE_CAT_SMALL 32  /* rows up to this length go CE_CAT_BATCH at a time, one per lane */
 #define CE_CAT_BATCH 64
 
-/* A target's own float32 one-block row (ce_cat_hard_f32_zmm), or none: 0, the row not taken. */
+/* A target's own float32 one-block row (ce_cat_hard_f32_zmm) and the state it carries from one
+ * row to the next, or none: 0, the row not taken. */
 #ifndef CE_CAT_ROW_F32
-#define CE_CAT_ROW_F32(x, c, ef, xn, gn, m, rest, ties, top) 0
+#define CE_CAT_ROW_F32(x, c, ef, xn, gx, ahead, m, rest, ties, top) 0
+typedef struct {
+    const float *x;
+} ce_cat_ahead_none;
+#define CE_CAT_AHEAD ce_cat_ahead_none
 #endif
 
 /* Integers that order as the floats they come from (NaN aside): the bits, with the other bits
@@ -349,9 +354,10 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
      * (and leaves the row alone) for the general pass otherwise. One read of the row from       \
      * memory for the maximum; the exponentials below it are stored in eb (ef for float lanes,  \
      * in L1) and used twice.                                                                     \
-     * more: a next row follows (its logits and gradient are prefetched). */                     \
+     * more: a next row follows (its logits and gradient are prefetched); ahead: what the      \
+     * target's own row carries to the next (CE_CAT_ROW_F32). */                                 \
     CE_INLINE int ce_cat_hard_##SFX(const ce_categorical_args *a, ptrdiff_t i, int more,          \
-                                    double *eb, float *ef, double *loss)                           \
+                                    double *eb, float *ef, CE_CAT_AHEAD *ahead, double *loss)     \
     {                                                                                              \
         const ptrdiff_t c = a->c;                                                                  \
         const T *x = (const T *)a->y_pred + i * c;                                                 \
@@ -365,12 +371,13 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
         int lanes = 0; /* the exponentials are in ef, in float */                                  \
         ptrdiff_t j, top, ties;                                                                    \
         double m, rest, l1, inv, big_a, cwy, gs, xl;                                               \
+        (void)ahead;                                                                               \
         if (y < 0 || y >= c || w == 0.0 || (a->has_ignore && y == a->ignore_index))                \
             return 0;                                                                              \
         if (sizeof(T) == 4 && sm == 0.0 && c >= 64 &&                                              \
             CE_CAT_ROW_F32((const float *)x, c, ef, (const float *)x + (more ? c : 0),             \
-                           more && g ? (const float *)g + c : (const float *)x + (more ? c : 0),   \
-                           &m, &rest, &ties, &top)) {                                              \
+                           g ? (const float *)g : (const float *)x, ahead, &m, &rest, &ties,       \
+                           &top)) {                                                                \
             /* the target's own float row (categorical_avx512.h), from 64 classes: for fewer,    \
              * its fixed costs per row outweigh what it saves */                                  \
             lanes = 1;                                                                             \
@@ -748,6 +755,7 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
     {                                                                                              \
         double sum = 0.0, comp = 0.0, eb[2 * CE_CAT_ROW];                                          \
         float ef[CE_CAT_ROW];                                                                      \
+        CE_CAT_AHEAD ahead = {NULL};                                                               \
         const double sum_cw = a->sum_class_weight;                                                 \
         const int hard = kind == CE_LOGIT && a->labels && a->c <= CE_CAT_ROW;                      \
         T *l = (T *)a->loss;                                                                       \
@@ -776,7 +784,7 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
         }                                                                                          \
         for (ptrdiff_t i = r0; i < r1; ++i) {                                                      \
             double v;                                                                              \
-            if (!(hard && ce_cat_hard_##SFX(a, i, i + 1 < r1, eb, ef, &v)))                        \
+            if (!(hard && ce_cat_hard_##SFX(a, i, i + 1 < r1, eb, ef, &ahead, &v)))               \
                 v = ce_cat_row_##SFX(kind, a, i, sum_cw, out);                                     \
             if (l)                                                                                 \
                 l[i] = (T)v;                                                                       \

@@ -19,12 +19,15 @@
 #define CE_NOINLINE static
 #endif
 
-/* A hint to bring the cache line at p in, to read (w = 0) or to write (w = 1); nothing where the
- * compiler has no such builtin. */
+/* A hint to bring the cache line at p in, to read (w = 0) or to write (w = 1); CE_PREFETCH_L2
+ * to read, no nearer than L2 (x86: prefetcht1); nothing where the compiler has no such
+ * builtin. */
 #if defined(__GNUC__) || defined(__clang__)
 #define CE_PREFETCH(p, w) __builtin_prefetch((p), (w))
+#define CE_PREFETCH_L2(p) __builtin_prefetch((p), 0, 2)
 #else
 #define CE_PREFETCH(p, w) ((void)(p))
+#define CE_PREFETCH_L2(p) ((void)(p))
 #endif
 
 /* What a pass computes, besides the loss sum: bit flags known at compile time in each loop. */
