@@ -203,9 +203,9 @@ CE_INLINE int ce_cat_f32_prepare(const float *x, ptrdiff_t c, ce_cat_f32_consts 
  * Memory: the next row's logits are prefetched into L2 over the first half of this row's pass,
  * to be near when its maximum is taken right after; this row's gradient, for writing, over the
  * whole pass, for the caller's gradient pass. Measured on a Zen 4 (docs/decisions.md), from
- * memory with the cache full of modified lines: prefetching the logits into L1 instead was 9%
- * slower, and not prefetching them 3%; the hardware's own prefetcher follows the stream, and
- * L1 requests ahead of it only queue behind it.
+ * memory with the cache full of modified lines, in one run: prefetching the logits into L1
+ * instead was 9% slower, and not prefetching them 3%; the hardware's own prefetcher follows
+ * the stream, and L1 requests ahead of it seem only to queue behind it.
  *
  * Accuracy: the reduction's first step is exact; its second rounds to within half an ULP of r
  * (below 2^-29), and ln 2 as two floats misses by at most |n/16| 8.8e-17 (below 3.3e-11). The

@@ -354,8 +354,9 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
      * (and leaves the row alone) for the general pass otherwise. One read of the row from       \
      * memory for the maximum; the exponentials below it are stored in eb (ef for float lanes,  \
      * in L1) and used twice.                                                                     \
-     * more: a next row follows (its logits and gradient are prefetched); ahead: what the      \
-     * target's own row carries to the next (CE_CAT_ROW_F32). */                                 \
+     * more: a next row follows in the caller's range (the portable pass prefetches its logits  \
+     * and gradient; the target's own row reads its logits ahead); ahead: what the target's own \
+     * row carries to the next (CE_CAT_ROW_F32). */                                              \
     CE_INLINE int ce_cat_hard_##SFX(const ce_categorical_args *a, ptrdiff_t i, int more,          \
                                     double *eb, float *ef, CE_CAT_AHEAD *ahead, double *loss)     \
     {                                                                                              \
@@ -755,7 +756,7 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
     {                                                                                              \
         double sum = 0.0, comp = 0.0, eb[2 * CE_CAT_ROW];                                          \
         float ef[CE_CAT_ROW];                                                                      \
-        CE_CAT_AHEAD ahead = {NULL};                                                               \
+        CE_CAT_AHEAD ahead = {0}; /* made for no row yet */                                        \
         const double sum_cw = a->sum_class_weight;                                                 \
         const int hard = kind == CE_LOGIT && a->labels && a->c <= CE_CAT_ROW;                      \
         T *l = (T *)a->loss;                                                                       \
