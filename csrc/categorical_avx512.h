@@ -51,6 +51,10 @@ CE_INLINE __m512 ce_cat_exp_f32(const ce_cat_f32_consts *k, const float *x, floa
     int u;
     for (u = 0; u < nv; ++u)
         v[u] = tail == 0xffff ? _mm512_loadu_ps(x + 16 * u) : _mm512_maskz_loadu_ps(tail, x);
+    /* the lanes kept: not at m (NaNs are kept, and so reach the sum); taken first, so that v
+     * is not loaded again for it (in one run 2% faster from L3) */
+    for (u = 0; u < nv; ++u)
+        keep[u] = _mm512_mask_cmp_ps_mask(tail, v[u], k->m, _CMP_NEQ_UQ);
     for (u = 0; u < nv; ++u)
         kk[u] = _mm512_fmadd_ps(v[u], k->l2e, k->s1);
     for (u = 0; u < nv; ++u)
@@ -69,9 +73,6 @@ CE_INLINE __m512 ce_cat_exp_f32(const ce_cat_f32_consts *k, const float *x, floa
         r[u] = _mm512_mul_ps(r[u], t[u]);
     for (u = 0; u < nv; ++u)
         q[u] = _mm512_fmadd_ps(r[u], q[u], t[u]);
-    /* the lanes kept: not at m (NaNs are kept, and so reach the sum) */
-    for (u = 0; u < nv; ++u)
-        keep[u] = _mm512_mask_cmp_ps_mask(tail, v[u], k->m, _CMP_NEQ_UQ);
     for (u = 0; u < nv; ++u) {
         q[u] = _mm512_maskz_scalef_ps(keep[u], q[u], _mm512_sub_ps(kk[u], k->shift));
         if (tail == 0xffff)
@@ -136,6 +137,17 @@ CE_INLINE void ce_cat_count_ties(__mmask16 eq, ptrdiff_t j, ptrdiff_t c, ptrdiff
 #endif
 }
 
+/* The floats from p to the next 64-byte boundary, 0 to 15 (p float-aligned): a row's vectors
+ * are taken from there, after a masked one, so that none spans two cache lines. Rows 16 bytes
+ * past a line, as numpy places them, then take the maximum pass 4% faster from L2 (the logits
+ * were prefetched there) and the gradient pass 2%. The exponentials' pass keeps its vectors
+ * at multiples of 16 classes: its sums, and so its bits, would otherwise depend on where the
+ * row lies in memory. */
+CE_INLINE int ce_cat_head_f32(const void *p)
+{
+    return (int)((0u - (unsigned)(uintptr_t)p) >> 2 & 15u);
+}
+
 /* A row's maximum and constants, made ahead: while one row's loss and gradient are computed,
  * the next row's maximum, e^-max and table are already on their way, so that the latency of
  * those chains (a horizontal maximum, an exponential, a table; about 170 cycles) overlaps the
@@ -152,11 +164,17 @@ typedef struct {
  * and so then is the row's sum, which sends it back. */
 CE_INLINE int ce_cat_f32_prepare(const float *x, ptrdiff_t c, ce_cat_f32_consts *k, double *mo)
 {
-    const __mmask16 last = (__mmask16)((1u << (c & 15)) - 1u);
+    const int h = ce_cat_head_f32(x); /* c >= 64 */
+    const __mmask16 head = (__mmask16)((1u << h) - 1u);
+    const __mmask16 last = (__mmask16)((1u << ((c - h) & 15)) - 1u);
     __m512 hi = _mm512_set1_ps(-INFINITY), lo = _mm512_set1_ps(INFINITY);
     double m, big_k, f;
     ptrdiff_t j;
-    for (j = 0; j + 16 <= c; j += 16) {
+    if (head) {
+        hi = _mm512_mask_loadu_ps(hi, head, x);
+        lo = _mm512_mask_loadu_ps(lo, head, x);
+    }
+    for (j = h; j + 16 <= c; j += 16) {
         const __m512 v = _mm512_loadu_ps(x + j);
         hi = _mm512_max_ps(hi, v);
         lo = _mm512_min_ps(lo, v);
@@ -270,6 +288,38 @@ CE_INLINE int ce_cat_hard_f32_zmm(const float *x, ptrdiff_t c, float *ef, const 
     return 1;
 }
 
+/* The gradient of a float row from its exponentials, g[j] = ga e[j], with the bits of
+ * ce_cat_grad_f (ga as a float pair hi + lo, hi e[j] + lo e[j] rounded once), in vectors
+ * aligned on g (ce_cat_head_f32). */
+CE_INLINE void ce_cat_grad_f32_zmm(float *g, const float *e, double ga, int c)
+{
+    const int h0 = ce_cat_head_f32(g), h = h0 < c ? h0 : c;
+    const __mmask16 head = (__mmask16)((1u << h) - 1u);
+    const __mmask16 last = (__mmask16)((1u << ((c - h) & 15)) - 1u);
+    __m512 hi, lo;
+    int j;
+    if (!(fabs(ga) >= 0x1p-100 && fabs(ga) <= 0x1p100)) { /* hi, lo not both normal */
+        for (j = 0; j < c; ++j)
+            g[j] = (float)(ga * (double)e[j]);
+        return;
+    }
+    hi = _mm512_set1_ps((float)ga);
+    lo = _mm512_set1_ps((float)(ga - (double)(float)ga));
+    if (head) {
+        const __m512 v = _mm512_maskz_loadu_ps(head, e);
+        _mm512_mask_storeu_ps(g, head, _mm512_fmadd_ps(hi, v, _mm512_mul_ps(lo, v)));
+    }
+    for (j = h; j + 16 <= c; j += 16) {
+        const __m512 v = _mm512_loadu_ps(e + j);
+        _mm512_storeu_ps(g + j, _mm512_fmadd_ps(hi, v, _mm512_mul_ps(lo, v)));
+    }
+    if (last) {
+        const __m512 v = _mm512_maskz_loadu_ps(last, e + j);
+        _mm512_mask_storeu_ps(g + j, last, _mm512_fmadd_ps(hi, v, _mm512_mul_ps(lo, v)));
+    }
+}
+
+#define CE_CAT_GRAD_F32 ce_cat_grad_f32_zmm
 #define CE_CAT_ROW_F32 ce_cat_hard_f32_zmm
 #define CE_CAT_AHEAD ce_cat_f32_ahead
 

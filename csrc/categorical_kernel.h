@@ -36,6 +36,9 @@ typedef struct {
 } ce_cat_ahead_none;
 #define CE_CAT_AHEAD ce_cat_ahead_none
 #endif
+#ifndef CE_CAT_GRAD_F32
+#define CE_CAT_GRAD_F32 ce_cat_grad_f
+#endif
 
 /* Integers that order as the floats they come from (NaN aside): the bits, with the other bits
  * of a negative value flipped. Their maximum vectorises where a floating-point one does not. */
@@ -373,6 +376,9 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
         ptrdiff_t j, top, ties;                                                                    \
         double m, rest, l1, inv, big_a, cwy, gs, xl;                                               \
         (void)ahead;                                                                               \
+        /* ef from the same place in a cache line as x (its buffer has room): the vectors of x     \
+         * and ef then align together, as do ef's and g's when g does as x */                      \
+        ef += (((uintptr_t)x - (uintptr_t)ef) >> 2) & 15;                                          \
         if (y < 0 || y >= c || w == 0.0 || (a->has_ignore && y == a->ignore_index))                \
             return 0;                                                                              \
         if (sizeof(T) == 4 && sm == 0.0 && c >= 64 &&                                              \
@@ -477,7 +483,7 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                         eb[j] = -1.0;                                                              \
                 }                                                                                  \
             if (lanes) /* no smoothing: gb is 0 */                                                 \
-                ce_cat_grad_f((float *)g, ef, ga, (int)c);                                         \
+                CE_CAT_GRAD_F32((float *)g, ef, ga, (int)c);                                       \
             else if (gb == 0.0)                                                                    \
                 for (j = 0; j < c; ++j)                                                            \
                     g[j] = (T)(ga * eb[j]);                                                        \
@@ -755,7 +761,7 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                                    ptrdiff_t r1, ce_partial *out)                                  \
     {                                                                                              \
         double sum = 0.0, comp = 0.0, eb[2 * CE_CAT_ROW];                                          \
-        float ef[CE_CAT_ROW];                                                                      \
+        float ef[CE_CAT_ROW + 15]; /* room to start as each row's logits do in a cache line */   \
         CE_CAT_AHEAD ahead = {0}; /* made for no row yet */                                        \
         const double sum_cw = a->sum_class_weight;                                                 \
         const int hard = kind == CE_LOGIT && a->labels && a->c <= CE_CAT_ROW;                      \

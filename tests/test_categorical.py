@@ -482,6 +482,53 @@ def test_float32_rows_that_leave_the_pass_between_others(api, c):
     np.testing.assert_array_equal(inplace, np.tile(grad, (reps, 1)))
 
 
+def _placed(a, shift):
+    """A copy of a whose data starts shift elements past a 64-byte boundary."""
+    per_line = 64 // a.itemsize
+    buf = np.empty(a.size + 2 * per_line, a.dtype)
+    start = (-(buf.ctypes.data // a.itemsize)) % per_line + shift
+    out = buf[start:start + a.size].reshape(a.shape)
+    out[...] = a
+    assert out.ctypes.data % 64 == shift * a.itemsize
+    return out
+
+
+@pytest.mark.parametrize("c", [64, 100, 1000, 1001])
+def test_float32_rows_wherever_they_lie_in_memory(api, c):
+    """The same logits at every float offset from a 64-byte boundary, the gradient at the same
+    offset, at another and in place, give the same bits: the AVX-512 pass takes the first
+    classes up to a boundary as a masked vector of their own (for the maximum and the
+    gradient), and sums the exponentials by class, not by address. The rows put the maximum,
+    a tie and the label in those first classes or in the last; the results are within 8 ULP of
+    mpmath."""
+    rng = np.random.default_rng(c)
+    x = (rng.standard_normal((6, c)) * 3).astype(np.float32)
+    y = rng.integers(0, c, 6)
+    x[0, 0] = 12.0  # the maximum in the first class
+    x[1, [3, 14]] = 12.0  # a tie, both within the first 16 classes
+    x[2, c - 1] = 12.0  # the maximum in the last class
+    y[3], x[3, 1] = 1, 12.0  # the label at the maximum, early
+    y[4] = 0  # the label first
+    opts = dict(kind="logit", reduction="none")
+    loss, grad = api.categorical_cross_entropy_with_grad(y, x, **opts)
+    for i in range(len(y)):
+        want_loss, want_grad = _mp_row(x[i], y[i])
+        assert _ulps(loss[i], want_loss, np.float32) <= 8, i
+        assert max(_ulps(g, v, np.float32) for g, v in zip(grad[i], want_grad, strict=True)) <= 8
+    for sx in range(16):
+        xs = _placed(x, sx)
+        for sg in sorted({sx, (sx + 5) % 16, 0}):
+            g = _placed(np.full_like(x, np.nan), sg)
+            got_loss, got_grad = api.categorical_cross_entropy_with_grad(y, xs, out=g, **opts)
+            assert got_grad is g
+            np.testing.assert_array_equal(got_loss, loss, err_msg=f"{sx} {sg}")
+            np.testing.assert_array_equal(g, grad, err_msg=f"{sx} {sg}")
+        inplace = _placed(x, sx)
+        got_loss, _ = api.categorical_cross_entropy_with_grad(y, inplace, out=inplace, **opts)
+        np.testing.assert_array_equal(got_loss, loss, err_msg=f"{sx} in place")
+        np.testing.assert_array_equal(inplace, grad, err_msg=f"{sx} in place")
+
+
 @pytest.mark.parametrize("c", [64, 1000, 1001])
 @pytest.mark.parametrize("where", ["first", "middle", "last"])
 def test_float32_long_rows_with_a_nan(api, c, where):
