@@ -761,7 +761,7 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                                    ptrdiff_t r1, ce_partial *out)                                  \
     {                                                                                              \
         double sum = 0.0, comp = 0.0, eb[2 * CE_CAT_ROW];                                          \
-        float ef[CE_CAT_ROW + 15]; /* room to start as each row's logits do in a cache line */   \
+        float ef[CE_CAT_ROW + 15]; /* room to start as each row's logits do in a cache line */     \
         CE_CAT_AHEAD ahead = {0}; /* made for no row yet */                                        \
         const double sum_cw = a->sum_class_weight;                                                 \
         const int hard = kind == CE_LOGIT && a->labels && a->c <= CE_CAT_ROW;                      \

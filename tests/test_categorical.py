@@ -483,24 +483,29 @@ def test_float32_rows_that_leave_the_pass_between_others(api, c):
 
 
 def _placed(a, shift):
-    """A copy of a whose data starts shift elements past a 64-byte boundary."""
+    """A copy of a whose data starts shift elements past a 64-byte boundary, with a line or more
+    of sentinels on either side; and a function that checks they are untouched."""
     per_line = 64 // a.itemsize
-    buf = np.empty(a.size + 2 * per_line, a.dtype)
-    start = (-(buf.ctypes.data // a.itemsize)) % per_line + shift
+    buf = np.full(a.size + 4 * per_line, -7.25, a.dtype)
+    start = per_line + (-(buf.ctypes.data // a.itemsize)) % per_line + shift
     out = buf[start:start + a.size].reshape(a.shape)
     out[...] = a
     assert out.ctypes.data % 64 == shift * a.itemsize
-    return out
+
+    def untouched():
+        assert np.all(buf[:start] == -7.25) and np.all(buf[start + a.size:] == -7.25)
+
+    return out, untouched
 
 
-@pytest.mark.parametrize("c", [64, 100, 1000, 1001])
+@pytest.mark.parametrize("c", [64, 100, 1000, 1001, 2048])
 def test_float32_rows_wherever_they_lie_in_memory(api, c):
     """The same logits at every float offset from a 64-byte boundary, the gradient at the same
     offset, at another and in place, give the same bits: the AVX-512 pass takes the first
     classes up to a boundary as a masked vector of their own (for the maximum and the
     gradient), and sums the exponentials by class, not by address. The rows put the maximum,
     a tie and the label in those first classes or in the last; the results are within 8 ULP of
-    mpmath."""
+    mpmath, and nothing around the arrays is written."""
     rng = np.random.default_rng(c)
     x = (rng.standard_normal((6, c)) * 3).astype(np.float32)
     y = rng.integers(0, c, 6)
@@ -516,17 +521,21 @@ def test_float32_rows_wherever_they_lie_in_memory(api, c):
         assert _ulps(loss[i], want_loss, np.float32) <= 8, i
         assert max(_ulps(g, v, np.float32) for g, v in zip(grad[i], want_grad, strict=True)) <= 8
     for sx in range(16):
-        xs = _placed(x, sx)
+        xs, xs_untouched = _placed(x, sx)
         for sg in sorted({sx, (sx + 5) % 16, 0}):
-            g = _placed(np.full_like(x, np.nan), sg)
+            g, g_untouched = _placed(np.full_like(x, np.nan), sg)
             got_loss, got_grad = api.categorical_cross_entropy_with_grad(y, xs, out=g, **opts)
             assert got_grad is g
             np.testing.assert_array_equal(got_loss, loss, err_msg=f"{sx} {sg}")
             np.testing.assert_array_equal(g, grad, err_msg=f"{sx} {sg}")
-        inplace = _placed(x, sx)
+            g_untouched()
+        np.testing.assert_array_equal(xs, x)
+        xs_untouched()
+        inplace, inplace_untouched = _placed(x, sx)
         got_loss, _ = api.categorical_cross_entropy_with_grad(y, inplace, out=inplace, **opts)
         np.testing.assert_array_equal(got_loss, loss, err_msg=f"{sx} in place")
         np.testing.assert_array_equal(inplace, grad, err_msg=f"{sx} in place")
+        inplace_untouched()
 
 
 @pytest.mark.parametrize("c", [64, 1000, 1001])
