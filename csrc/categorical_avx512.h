@@ -140,9 +140,9 @@ CE_INLINE void ce_cat_count_ties(__mmask16 eq, ptrdiff_t j, ptrdiff_t c, ptrdiff
 /* The floats from p to the next 64-byte boundary, 0 to 15 (p float-aligned): a row's vectors
  * are taken from there, after a masked one, so that none spans two cache lines. Rows 16 or 48
  * bytes past a line (numpy's large arrays start 16 bytes past one) then take the maximum pass
- * 4% faster from L2 (the logits were prefetched there) and the gradient pass 2%. The exponentials' pass keeps its vectors
- * at multiples of 16 classes: its sums, and so its bits, would otherwise depend on where the
- * row lies in memory. */
+ * 4% faster from L2 (the logits were prefetched there) and the gradient pass 2%. The
+ * exponentials' pass keeps its vectors at multiples of 16 classes: its sums, and so its bits,
+ * would otherwise depend on where the row lies in memory. */
 CE_INLINE int ce_cat_head_f32(const void *p)
 {
     return (int)((0u - (unsigned)(uintptr_t)p) >> 2 & 15u);
