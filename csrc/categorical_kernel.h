@@ -6,7 +6,9 @@
  * - ce_cat_small: logits with labels, C <= CE_CAT_SMALL: CE_CAT_BATCH rows at a time, one per
  *   lane, through a class-major buffer (every step a map over rows);
  * - ce_cat_hard: logits with labels, C <= CE_CAT_ROW: the row once from memory for its
- *   maximum, then its exponentials from L1, stored and used twice;
+ *   maximum, then its exponentials from L1, stored and used twice (the AVX-512 float row takes
+ *   them relative to the label's logit instead, with no maximum, and writes each row's
+ *   gradient during the next row's pass: categorical_avx512.h);
  * - ce_cat_row, everything else and every special row: blocks of CE_CAT_BLOCK elements, each
  *   read once from memory for its maximum and the sum of its other exponentials, joined
  *   online: a running maximum M, the mass rest of the elements below it, relative to it, and
@@ -28,9 +30,9 @@
 #define CE_CAT_BATCH 64
 
 /* A target's own float32 one-block row (ce_cat_hard_f32_zmm) and the state it carries from one
- * row to the next, or none: 0, the row not taken. */
+ * row to the next, or none: 0, the row not taken; and its writer of a pending gradient. */
 #ifndef CE_CAT_ROW_F32
-#define CE_CAT_ROW_F32(x, c, ef, xn, gx, ahead, m, rest, ties, top) 0
+#define CE_CAT_ROW_F32(x, c, y, ef, xn, yn, gx, ahead, pend, m, rest, ties, top) ((void)(yn), 0)
 typedef struct {
     const float *x;
 } ce_cat_ahead_none;
@@ -38,6 +40,9 @@ typedef struct {
 #endif
 #ifndef CE_CAT_GRAD_F32
 #define CE_CAT_GRAD_F32 ce_cat_grad_f
+#endif
+#ifndef CE_CAT_PEND_WRITE
+#define CE_CAT_PEND_WRITE(p) ((void)(p)) /* none is ever made */
 #endif
 
 /* Integers that order as the floats they come from (NaN aside): the bits, with the other bits
@@ -356,12 +361,16 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
      * maximum and no NaN: its gradient (when asked) and weighted loss, in *loss; returns 0      \
      * (and leaves the row alone) for the general pass otherwise. One read of the row from       \
      * memory for the maximum; the exponentials below it are stored in eb (ef for float lanes,  \
-     * in L1) and used twice.                                                                     \
+     * in L1) and used twice. The target's own float row (CE_CAT_ROW_F32) needs no maximum and     \
+     * leaves its gradient pending in *pend, written during the next row's pass (or by             \
+     * CE_CAT_PEND_WRITE: every row not taken that way writes it first, and so does the end of     \
+     * the caller's range).                                                                        \
      * more: a next row follows in the caller's range (the portable pass prefetches its logits  \
      * and gradient; the target's own row reads its logits ahead); ahead: what the target's own \
      * row carries to the next (CE_CAT_ROW_F32). */                                              \
     CE_INLINE int ce_cat_hard_##SFX(const ce_categorical_args *a, ptrdiff_t i, int more,          \
-                                    double *eb, float *ef, CE_CAT_AHEAD *ahead, double *loss)     \
+                                    double *eb, float *ef, CE_CAT_AHEAD *ahead,                    \
+                                    ce_cat_pend *pend, double *loss)                               \
     {                                                                                              \
         const ptrdiff_t c = a->c;                                                                  \
         const T *x = (const T *)a->y_pred + i * c;                                                 \
@@ -372,24 +381,35 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
         const double sm = a->label_smoothing, smc = sm / (double)c, keep = 1.0 - sm;               \
         const double sum_cw = a->sum_class_weight;                                                 \
         ST kmax, kmin;                                                                             \
-        int lanes = 0; /* the exponentials are in ef, in float */                                  \
+        int lanes = 0; /* the exponentials are in ef, in float: 1; by the target's own row: 2 */   \
         ptrdiff_t j, top, ties;                                                                    \
         double m, rest, l1, inv, big_a, cwy, gs, xl;                                               \
         (void)ahead;                                                                               \
-        /* ef from the same place in a cache line as x (its buffer has room): the vectors of x     \
-         * and ef then align together, as do ef's and g's when g does as x */                      \
+        /* ef: the half of its buffer the pending gradient's exponentials are not in, from the     \
+         * same place in a cache line as x (each half has room): the vectors of x and ef then      \
+         * align together, as do ef's and g's when g does as x */                                  \
+        if (pend->g && pend->e < ef + CE_CAT_ROW + 15)                                             \
+            ef += CE_CAT_ROW + 15;                                                                 \
         ef += (((uintptr_t)x - (uintptr_t)ef) >> 2) & 15;                                          \
-        if (y < 0 || y >= c || w == 0.0 || (a->has_ignore && y == a->ignore_index))                \
+        if (y < 0 || y >= c || w == 0.0 || (a->has_ignore && y == a->ignore_index)) {              \
+            CE_CAT_PEND_WRITE(pend);                                                               \
             return 0;                                                                              \
-        if (sizeof(T) == 4 && sm == 0.0 && c >= 64 &&                                              \
-            CE_CAT_ROW_F32((const float *)x, c, ef, (const float *)x + (more ? c : 0),             \
-                           g ? (const float *)g : (const float *)x, ahead, &m, &rest, &ties,       \
-                           &top)) {                                                                \
-            /* the target's own float row (categorical_avx512.h), from 64 classes: for fewer,    \
-             * its fixed costs per row outweigh what it saves */                                  \
-            lanes = 1;                                                                             \
-            goto have_rest;                                                                        \
         }                                                                                          \
+        if (sizeof(T) == 4 && sm == 0.0 && c >= 64) {                                              \
+            /* the target's own float row (categorical_avx512.h), from 64 classes: for fewer,      \
+             * its fixed costs per row outweigh what it saves; the next row's label, for its       \
+             * constants made ahead, is any class when it is not one */                            \
+            const long long yn = more ? a->labels[i + 1] : 0;                                      \
+            if (CE_CAT_ROW_F32((const float *)x, c, (ptrdiff_t)y, ef,                              \
+                               (const float *)x + (more ? c : 0),                                  \
+                               yn >= 0 && yn < c ? (ptrdiff_t)yn : 0,                              \
+                               g ? (const float *)g : (const float *)x, ahead, pend, &m, &rest,    \
+                               &ties, &top)) {                                                     \
+                lanes = 2;                                                                         \
+                goto have_rest;                                                                    \
+            }                                                                                      \
+        }                                                                                          \
+        CE_CAT_PEND_WRITE(pend);                                                                   \
         /* the maximum, and NaNs, from integer keys: a NaN's key lies beyond those of +-inf */     \
         kmax = KEY((T)-INFINITY);                                                                  \
         kmin = KEY((T)INFINITY);                                                                   \
@@ -475,6 +495,17 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
              * is top, the others are marked -1 in eb (whose exponentials are >= 0) */            \
             const double ga = gs * (big_a * inv), gb = gs * smc;                                   \
             const int y_at_max = (double)x[y] == m;                                                \
+            if (lanes == 2) { /* ties is 1, top is y: written during the next row's pass */        \
+                const double cwt = cw ? cw[top] : 1.0;                                             \
+                pend->g = (float *)g;                                                              \
+                pend->e = ef;                                                                      \
+                pend->ga = ga;                                                                     \
+                pend->c = c;                                                                       \
+                pend->y = top;                                                                     \
+                pend->gy =                                                                         \
+                    (float)(gs * (rest < 1.0 ? -big_a * (rest * inv) : big_a * inv - cwt));        \
+                return 1;                                                                          \
+            }                                                                                      \
             for (j = top + 1; ties > 1 && j < c; ++j)                                              \
                 if ((double)x[j] == m) {                                                           \
                     if (lanes)                                                                     \
@@ -761,7 +792,10 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                                    ptrdiff_t r1, ce_partial *out)                                  \
     {                                                                                              \
         double sum = 0.0, comp = 0.0, eb[2 * CE_CAT_ROW];                                          \
-        float ef[CE_CAT_ROW + 15]; /* room to start as each row's logits do in a cache line */     \
+        /* two rows' exponentials (one row's gradient may be pending), each with room to start     \
+         * as the row's logits do in a cache line */                                               \
+        float ef[2 * (CE_CAT_ROW + 15)];                                                           \
+        ce_cat_pend pend = {0}; /* none yet */                                                     \
         CE_CAT_AHEAD ahead = {0}; /* made for no row yet */                                        \
         const double sum_cw = a->sum_class_weight;                                                 \
         const int hard = kind == CE_LOGIT && a->labels && a->c <= CE_CAT_ROW;                      \
@@ -791,12 +825,13 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
         }                                                                                          \
         for (ptrdiff_t i = r0; i < r1; ++i) {                                                      \
             double v;                                                                              \
-            if (!(hard && ce_cat_hard_##SFX(a, i, i + 1 < r1, eb, ef, &ahead, &v)))               \
+            if (!(hard && ce_cat_hard_##SFX(a, i, i + 1 < r1, eb, ef, &ahead, &pend, &v)))        \
                 v = ce_cat_row_##SFX(kind, a, i, sum_cw, out);                                     \
             if (l)                                                                                 \
                 l[i] = (T)v;                                                                       \
             ce_add_compensated(&sum, &comp, v);                                                    \
         }                                                                                          \
+        CE_CAT_PEND_WRITE(&pend); /* the range's last row's, if pending */                         \
         out->loss_sum = sum;                                                                       \
         out->loss_comp = comp;                                                                     \
     }

@@ -51,6 +51,16 @@ typedef struct {
 } ce_partial;
 
 /* Neumaier's compensated addition of v to (*sum, *comp). */
+/* A float row's gradient not yet written: g[j] = ga e[j] for its c classes, then g[y] = gy.
+ * The categorical pass writes it while it computes the next row (see ce_cat_hard). */
+typedef struct {
+    float *g; /* NULL: none */
+    const float *e;
+    double ga;
+    ptrdiff_t c, y;
+    float gy;
+} ce_cat_pend;
+
 CE_INLINE void ce_add_compensated(double *sum, double *comp, double v)
 {
     const double t = *sum + v;

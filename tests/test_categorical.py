@@ -420,15 +420,21 @@ def test_float32_ties_across_vectors_against_mpmath(api, c):
 
 @pytest.mark.parametrize("c", [64, 100, 1000, 2048])
 def test_float32_rows_that_leave_the_pass_between_others(api, c):
-    """The AVX-512 one-block pass takes the next row's maximum and constants while finishing the
-    current one, and keeps them for that row only. Pairs of ordinary rows (the second uses what
-    the first made for it) alternate with rows the pass cannot take (an ignored label, a zero
-    weight, a span over 87, a NaN, a maximum beyond 2^18, an infinite one, masked classes):
-    each row's loss and gradient equal those of the same row computed alone, bit for bit, also
-    in place and with two threads, and the ordinary rows are within 8 ULP of mpmath. (On other
-    paths and on the numpy backend the same must hold, without the state.)"""
+    """The AVX-512 one-block pass makes the next row's constants while finishing the current
+    one, and keeps them for that row only; it writes each row's gradient during the next row's
+    pass, or before the next row that it does not take, or at the end of a thread's rows. Pairs
+    of ordinary rows (the second uses what the first made for it, and writes its gradient)
+    alternate with other rows: some the pass cannot take (an ignored label, a zero weight, a
+    NaN, a label's logit beyond 2^18, an infinite logit, a class 89 above the label, whose
+    exponential overflows, a label so far ahead that the others' mass is below 2^-100), some
+    it takes (a span over 87, masked classes), one it takes whose gradient scale is too small
+    for float lanes (written alone). Each row's loss and gradient equal those of the same row
+    computed alone, bit for bit, also in place and with two threads, and the ordinary rows are
+    within 8 ULP of mpmath. (On other paths and on the numpy backend the same must hold,
+    without the state.)"""
     rng = np.random.default_rng(c + 5)
-    specials = ["ignored", "weight 0", "wide", "nan", "huge", "inf", "masked"]
+    specials = ["ignored", "weight 0", "wide", "nan", "huge", "inf", "masked", "far below",
+                "confident", "tiny weight"]
     n = 3 * len(specials)
     x = (rng.standard_normal((n, c)) * 3).astype(np.float32)
     y = rng.integers(0, c, n)
@@ -448,9 +454,15 @@ def test_float32_rows_that_leave_the_pass_between_others(api, c):
             x[i] += np.float32(3e5)
         elif what == "inf":
             x[i, 5] = np.inf
-        else:
+        elif what == "masked":
             x[i, ::3] = -np.inf
             x[i, y[i]] = 1.0
+        elif what == "far below":
+            x[i, (y[i] + 1) % c] = x[i, y[i]] + 89.0
+        elif what == "confident":
+            x[i, y[i]] = x[i].max() + 80.0
+        else:
+            w[i] = 1e-35
     opts = dict(kind="logit", reduction="none", ignore_index=-1)
     loss, grad = api.categorical_cross_entropy_with_grad(y, x, sample_weight=w, **opts)
     for i in range(n):
@@ -458,7 +470,9 @@ def test_float32_rows_that_leave_the_pass_between_others(api, c):
             y[i:i + 1], x[i:i + 1], sample_weight=w[i:i + 1], **opts)
         np.testing.assert_array_equal(loss[i:i + 1], alone, err_msg=str(i))
         np.testing.assert_array_equal(grad[i:i + 1], alone_grad, err_msg=str(i))
-    for i in ordinary:
+    finite = [3 * k + 2 for k, what in enumerate(specials)
+              if what in ("wide", "masked", "far below", "confident")]
+    for i in ordinary + finite:
         want_loss, want_grad = _mp_row(x[i], y[i])
         assert _ulps(loss[i] / w[i], want_loss, np.float32) <= 8, i
         assert max(_ulps(g / w[i], v, np.float32)
@@ -480,6 +494,55 @@ def test_float32_rows_that_leave_the_pass_between_others(api, c):
                                                   out=inplace, **opts)
     np.testing.assert_array_equal(got[0], np.tile(loss, reps))
     np.testing.assert_array_equal(inplace, np.tile(grad, (reps, 1)))
+
+
+@pytest.mark.parametrize("c", [64, 1000])
+def test_float32_label_below_the_maximum_against_mpmath(api, c):
+    """The AVX-512 one-block pass takes each row relative to its label's logit, so the other
+    classes' exponentials grow with the label's distance below the maximum: up to e^88 (rest
+    near 10^38) the row stays in the pass, from about 88.7 the exponential overflows and the
+    row goes to the general code. Distances 0.5 to 300, the maximum in one class or in many;
+    loss and every gradient element within 8 ULP of mpmath."""
+    rng = np.random.default_rng(c + 11)
+    dists = [0.5, 30.0, 80.0, 86.0, 88.0, 88.6, 88.8, 89.5, 95.0, 300.0]
+    x = (rng.standard_normal((2 * len(dists), c)) * 3).astype(np.float32)
+    y = rng.integers(0, c, len(x))
+    for i, d in enumerate(dists):
+        for k in (0, 1):  # one class at the maximum; a fifth of them
+            r = 2 * i + k
+            x[r, y[r]] = np.float32(1.5)
+            at = (y[r] + 1 + np.arange(1 if k == 0 else c // 5) * 5) % c
+            x[r, at[at != y[r]]] = np.float32(1.5 + d)
+    loss, grad = api.categorical_cross_entropy_with_grad(y, x, kind="logit", reduction="none")
+    for r in range(len(x)):
+        want_loss, want_grad = _mp_row(x[r], y[r])
+        assert _ulps(loss[r], want_loss, np.float32) <= 8, r
+        assert max(_ulps(g, v, np.float32) for g, v in zip(grad[r], want_grad, strict=True)) <= 8, r
+
+
+@pytest.mark.parametrize("mask", [-np.inf, float(np.finfo(np.float32).min), -1e20, -1e12, -1e9,
+                                  -1e4, -200.0])
+def test_float32_masked_classes_against_mpmath(api, mask):
+    """Classes masked with -inf or a large negative logit (attention-style masks use -1e9 and
+    float32's lowest) have exponentials that round to 0 relative to the label: the AVX-512
+    one-block pass clamps them, so their gradient is +0.0 (unclamped, the reduction of -1e12 is
+    far off and its cubic negative: -0.0) and the row stays in the pass. Labels at, below and above the others; loss and every gradient element
+    within 8 ULP of mpmath."""
+    rng = np.random.default_rng(7)
+    c = 300
+    x = (rng.standard_normal((3, c)) * 3).astype(np.float32)
+    masked = rng.random((3, c)) < 0.4
+    y = np.array([4, 150, 299])
+    masked[np.arange(3), y] = False
+    x[masked] = np.float32(mask)
+    x[0, 4] = 12.0  # the label at the maximum; the others' mass about 1e-4
+    x[2, 299] = -9.0  # the label below most
+    loss, grad = api.categorical_cross_entropy_with_grad(y, x, kind="logit", reduction="none")
+    assert np.all(grad[masked] == 0.0) and not np.any(np.signbit(grad[masked]))
+    for r in range(3):
+        want_loss, want_grad = _mp_row(x[r], y[r])
+        assert _ulps(loss[r], want_loss, np.float32) <= 8, r
+        assert max(_ulps(g, v, np.float32) for g, v in zip(grad[r], want_grad, strict=True)) <= 8, r
 
 
 def _placed(a, shift):
