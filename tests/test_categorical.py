@@ -526,8 +526,8 @@ def test_float32_masked_classes_against_mpmath(api, mask):
     """Classes masked with -inf or a large negative logit (attention-style masks use -1e9 and
     float32's lowest) have exponentials that round to 0 relative to the label: the AVX-512
     one-block pass clamps them, so their gradient is +0.0 (unclamped, the reduction of -1e12 is
-    far off and its cubic negative: -0.0) and the row stays in the pass. Labels at, below and above the others; loss and every gradient element
-    within 8 ULP of mpmath."""
+    far off and its cubic negative: -0.0) and the row stays in the pass. Labels at, below and
+    above the others; loss and every gradient element within 8 ULP of mpmath."""
     rng = np.random.default_rng(7)
     c = 300
     x = (rng.standard_normal((3, c)) * 3).astype(np.float32)
