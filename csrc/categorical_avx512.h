@@ -6,8 +6,10 @@
  * -rest / (1 + rest), both with rest's full relative precision whichever class is largest. So
  * no pass looks for the maximum: the row is read once, by the exponentials' pass. A row whose
  * exponentials would overflow (a class more than about 88 above the label), whose mass falls
- * below 2^-100 (subnormal terms would then matter), or that holds a NaN or +inf, is sent back
- * to ce_cat_hard's general code, which takes the maximum.
+ * below 2^-80 (subnormal terms would then matter), or that holds a NaN or +inf, is sent back
+ * to ce_cat_hard's general code, which takes the maximum; so is a row whose gradient scale
+ * exceeds 1 and that has a class more than 87 below the label (ce_cat_hard checks it: a
+ * subnormal exponential's error, scaled up, would show in a normal gradient).
  *
  * Instead of the exact difference x - x_y (a two-sum per element, ce_cat_exp_block_f), each
  * exponential is e^(x - x_y) = 2^(n/16 - K) F e^r: x = (n/16) ln2 + r is reduced from x itself,
@@ -36,10 +38,10 @@
 #include "vecmath.h"
 
 
-/* The row's constants: the clamp lo = x_y - 110, the reduction's, and the table
- * t[j] = F 2^(j/16) rounded to float. */
+/* The row's constants: the clamps lo = x_y - 110 and hi = x_y + 100, the reduction's, and the
+ * table t[j] = F 2^(j/16) rounded to float. */
 typedef struct {
-    __m512 lo, s1, shift, l2e, near, far, t;
+    __m512 lo, hi, s1, shift, l2e, near, far, t;
 } ce_cat_f32_consts;
 
 /* e^(x - x_y) for nv (1 or 4) vectors of x, stored to ef; 0 outside the lanes kept (keep[u]:
@@ -47,12 +49,13 @@ typedef struct {
  * sum, in float. Each step is taken for every vector before the next, independent work side
  * by side for the scheduler.
  *
- * x is first raised to at least lo = x_y - 110, where e^(x - x_y) rounds to 0 (as it does below):
- * the reduction then stays in range for masked classes (-inf, -1e9), whose exponentials are +0.
- * max(lo, x) returns x when x is a NaN, which so reaches the sum and sends the row back; so does
- * +inf, as r below is then inf - inf. kk = fma(x, log2 e, 1.5 2^19 - K) lies in [2^19, 2^20) for x
- * in [x_y - 110, x_y + 89] (beyond that the exponential overflows, and the row is sent back; a
- * masked lane's 0 may fall outside, unused), where floats are sixteenths: it is 1.5 2^19 + n/16 -
+ * x is first clamped to [lo, hi] = [x_y - 110, x_y + 100]: below, e^(x - x_y) rounds to 0, and
+ * masked classes (-inf, -1e9) so give +0 and stay in the pass; above, it overflows to inf (from
+ * x_y + 88.73), which reaches the sum and sends the row back, as a logit far above would
+ * otherwise leave the reduction's range. max and min return x when x is a NaN (the second
+ * operand), which so reaches the sum too. kk = fma(x, log2 e, 1.5 2^19 - K) lies in [2^19,
+ * 2^20) for x in [lo, hi] (a masked lane's 0 may fall outside, unused), where floats are
+ * sixteenths: it is 1.5 2^19 + n/16 -
  * K, n = 16 x log2 e rounded (log2 e as a float), so kk - s1 = n/16 exactly (|n/16| < 2^19 when
  * |x_y| <= 2^18), kk - shift = n/16 - K (vscalefps takes its floor, floor(n/16) - K), and kk's low
  * four bits are j. r = x - (n/16) ln2 by ln 2's float nearest (exact: the result is
@@ -69,7 +72,7 @@ CE_INLINE __m512 ce_cat_exp_f32(const ce_cat_f32_consts *k, const float *x, floa
     for (u = 0; u < nv; ++u)
         v[u] = tail == 0xffff ? _mm512_loadu_ps(x + 16 * u) : _mm512_maskz_loadu_ps(tail, x);
     for (u = 0; u < nv; ++u) /* x second: a NaN is kept */
-        v[u] = _mm512_max_ps(k->lo, v[u]);
+        v[u] = _mm512_min_ps(k->hi, _mm512_max_ps(k->lo, v[u]));
     for (u = 0; u < nv; ++u)
         kk[u] = _mm512_fmadd_ps(v[u], k->l2e, k->s1);
     for (u = 0; u < nv; ++u)
@@ -180,6 +183,7 @@ CE_INLINE int ce_cat_f32_consts_at(float ref, ce_cat_f32_consts *k)
     big_k = nearbyint(m * CE_INV_LN2);
     f = ce_exp(fma(big_k, CE_LN2_HI, -m) + big_k * CE_LN2_LO);
     k->lo = _mm512_set1_ps((float)(m - 110.0));
+    k->hi = _mm512_set1_ps((float)(m + 100.0));
     k->shift = _mm512_set1_ps(0x1.8p19f);
     k->s1 = _mm512_set1_ps((float)(0x1.8p19 - big_k));
     k->l2e = _mm512_set1_ps(CE_INV_LN2_F);
@@ -219,7 +223,8 @@ CE_INLINE int ce_cat_f32_consts_at(float ref, ce_cat_f32_consts *k)
  * the result when t's significand is near 1 and the result's near 2; t e^r is rounded once
  * more, after terms of relative error 2^-24 that are at most 0.026 of it: at most about 1.5
  * ULP in all. Exponentials below 2^-126 are subnormal, each within 2^-150 (those clamped, below
- * e^-110, too): at most 2^-139 for a row, against a sum of at least 2^-100. The sum: four
+ * e^-110, too), or within 2^-126 when the caller's thread flushes subnormals to zero: at most
+ * 2^-115 for a row, against a sum of at least 2^-80. The sum: four
  * exponentials added in float (all >= 0: a relative error of at most 2^-23 for the whole sum),
  * then sixteen partial sums in double in a fixed order, as ce_cat_sum_f. */
 CE_INLINE int ce_cat_hard_f32_zmm(const float *x, ptrdiff_t c, ptrdiff_t y, float *ef,
@@ -311,7 +316,7 @@ CE_INLINE int ce_cat_hard_f32_zmm(const float *x, ptrdiff_t c, ptrdiff_t y, floa
     _mm512_storeu_pd(s, s0);
     _mm512_storeu_pd(s + 8, s1);
     *rest = ce_sum_block(s, 16);
-    if (!(*rest >= 0x1p-100 && *rest <= 0x1p120)) /* a NaN, an overflow, or too small */
+    if (!(*rest >= 0x1p-80 && *rest < INFINITY)) /* a NaN, an overflow, or too small */
         return 0;
     *mo = (double)x[y];
     *ties = 1;

@@ -405,10 +405,20 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                                yn >= 0 && yn < c ? (ptrdiff_t)yn : 0,                              \
                                g ? (const float *)g : (const float *)x, ahead, pend, &m, &rest,    \
                                &ties, &top)) {                                                     \
+                /* a gradient scale above 1 would show a subnormal exponential's error (a class    \
+                 * over 87 below the label) in a normal gradient: then the general code */         \
+                if (g && fabs(w * a->grad_scale * (cw ? cw[y] : 1.0)) > 0.5 * (1.0 + rest)) {      \
+                    for (j = 0; j < c; ++j)                                                        \
+                        if ((double)x[j] < m - 87.0)                                               \
+                            break;                                                                 \
+                    if (j < c)                                                                     \
+                        goto general;                                                              \
+                }                                                                                  \
                 lanes = 2;                                                                         \
                 goto have_rest;                                                                    \
             }                                                                                      \
         }                                                                                          \
+    general:                                                                                       \
         CE_CAT_PEND_WRITE(pend);                                                                   \
         /* the maximum, and NaNs, from integer keys: a NaN's key lies beyond those of +-inf */     \
         kmax = KEY((T)-INFINITY);                                                                  \
@@ -503,7 +513,7 @@ static int ce_cat_small_f32_lanes(const ce_categorical_args *a, ptrdiff_t i0, pt
                 pend->c = c;                                                                       \
                 pend->y = top;                                                                     \
                 pend->gy =                                                                         \
-                    (float)(gs * (rest < 1.0 ? -big_a * (rest * inv) : big_a * inv - cwt));        \
+                    (float)(gs * (rest < 1.0 ? 0.0 - big_a * (rest * inv) : big_a * inv - cwt));   \
                 return 1;                                                                          \
             }                                                                                      \
             for (j = top + 1; ties > 1 && j < c; ++j)                                              \

@@ -50,7 +50,6 @@ typedef struct {
     double bad_label_value, bad_pred_value;
 } ce_partial;
 
-/* Neumaier's compensated addition of v to (*sum, *comp). */
 /* A float row's gradient not yet written: g[j] = ga e[j] for its c classes, then g[y] = gy.
  * The categorical pass writes it while it computes the next row (see ce_cat_hard). */
 typedef struct {
@@ -61,6 +60,7 @@ typedef struct {
     float gy;
 } ce_cat_pend;
 
+/* Neumaier's compensated addition of v to (*sum, *comp). */
 CE_INLINE void ce_add_compensated(double *sum, double *comp, double v)
 {
     const double t = *sum + v;

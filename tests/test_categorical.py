@@ -426,7 +426,7 @@ def test_float32_rows_that_leave_the_pass_between_others(api, c):
     of ordinary rows (the second uses what the first made for it, and writes its gradient)
     alternate with other rows: some the pass cannot take (an ignored label, a zero weight, a
     NaN, a label's logit beyond 2^18, an infinite logit, a class 89 above the label, whose
-    exponential overflows, a label so far ahead that the others' mass is below 2^-100), some
+    exponential overflows, a label so far ahead that the others' mass is below 2^-80), some
     it takes (a span over 87, masked classes), one it takes whose gradient scale is too small
     for float lanes (written alone). Each row's loss and gradient equal those of the same row
     computed alone, bit for bit, also in place and with two threads, and the ordinary rows are
@@ -535,7 +535,7 @@ def test_float32_masked_classes_against_mpmath(api, mask):
     y = np.array([4, 150, 299])
     masked[np.arange(3), y] = False
     x[masked] = np.float32(mask)
-    x[0, 4] = 12.0  # the label at the maximum; the others' mass about 1e-4
+    x[0, 4] = 12.0  # the label at the maximum; the others' mass about 0.02
     x[2, 299] = -9.0  # the label below most
     loss, grad = api.categorical_cross_entropy_with_grad(y, x, kind="logit", reduction="none")
     assert np.all(grad[masked] == 0.0) and not np.any(np.signbit(grad[masked]))
@@ -543,6 +543,42 @@ def test_float32_masked_classes_against_mpmath(api, mask):
         want_loss, want_grad = _mp_row(x[r], y[r])
         assert _ulps(loss[r], want_loss, np.float32) <= 8, r
         assert max(_ulps(g, v, np.float32) for g, v in zip(grad[r], want_grad, strict=True)) <= 8, r
+
+
+@pytest.mark.parametrize("c", [100, 1000])
+def test_float32_heavy_weights_with_far_classes_against_mpmath(api, c):
+    """A class more than 87.3 below the label has a subnormal float exponential, within 2^-150;
+    a gradient scale above 1 (large sample or class weights, reduction "sum" or "none") would
+    carry that error into a normal gradient element, so the AVX-512 one-block pass hands such
+    rows to the general code. Sample weights up to 10^9 and a class weight of 50, classes 88 to
+    105 below the label: the weighted gradient itself (not divided by the weight) within 8 ULP
+    of mpmath's. And a label of class weight 0: the gradient is +0.0 everywhere."""
+    import mpmath as mp
+
+    rng = np.random.default_rng(c + 3)
+    weights = [1.0, 64.0, 1e6, 1e9]
+    x = (rng.standard_normal((len(weights) + 1, c)) * 3).astype(np.float32)
+    y = np.full(len(x), 10)
+    x[:, 10] = 8.0
+    x[:, 20:30] = (8.0 - np.linspace(88.0, 105.0, 10)).astype(np.float32)
+    cw = np.ones(c)
+    cw[10] = 50.0
+    for class_weight in (None, cw):
+        sw = np.array(weights + [1.0])
+        loss, grad = api.categorical_cross_entropy_with_grad(
+            y, x, kind="logit", reduction="none", sample_weight=sw, class_weight=class_weight)
+        for r in range(len(x)):
+            scale = sw[r] * (1.0 if class_weight is None else class_weight[10])
+            want_loss, want_grad = _mp_row(x[r], y[r])
+            assert _ulps(loss[r], want_loss * mp.mpf(scale), np.float32) <= 8, r
+            assert max(_ulps(g, v * mp.mpf(scale), np.float32)
+                       for g, v in zip(grad[r], want_grad, strict=True)) <= 8, r
+    zero = np.ones(c)
+    zero[10] = 0.0
+    x[:, 10] = 20.0  # the others' mass below 1: the label's gradient as -A rest / (1 + rest)
+    _, grad = api.categorical_cross_entropy_with_grad(y, x, kind="logit", reduction="sum",
+                                                      class_weight=zero)
+    assert np.all(grad == 0.0) and not np.any(np.signbit(grad))
 
 
 def _placed(a, shift):
